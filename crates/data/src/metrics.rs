@@ -1,0 +1,1 @@
+//! Metrics on plain numbers (predictions and labels), used by every task.

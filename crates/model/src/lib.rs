@@ -1,0 +1,6 @@
+//! strand-model: tokenizers and models (the Genomic Benchmarks CNN, T5). Knows tensors, nothing
+//! about files or tasks.
+
+pub mod tokenize;
+
+pub use tokenize::{Tokenizer, TokenizerSpec};
