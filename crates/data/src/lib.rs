@@ -10,6 +10,7 @@ pub mod card;
 pub mod error;
 pub mod metrics;
 pub mod record;
+pub mod reference;
 pub mod registry;
 pub mod seq;
 pub mod source;
