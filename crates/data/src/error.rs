@@ -65,6 +65,31 @@ pub enum DataError {
     #[error("{0}")]
     Fetch(String),
 
+    /// An HTTP download that failed (bad status, transport error) after its retries.
+    #[error("download of {url} failed: {message}")]
+    Download { url: String, message: String },
+
+    /// A downloaded file whose SHA-256 is not the expected one; the file was deleted.
+    #[error(
+        "checksum mismatch for {url} ({path}): expected sha256 {expected}, got {actual}; \
+         the download was deleted, nothing was installed"
+    )]
+    ChecksumMismatch {
+        url: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+
+    /// An archive entry that would escape the target directory (absolute path, `..`) or that is
+    /// a symlink; nothing of the archive was installed.
+    #[error("{archive}: refusing entry {entry:?}: {reason}; nothing was extracted")]
+    UnsafeArchive {
+        archive: PathBuf,
+        entry: String,
+        reason: String,
+    },
+
     /// Anything else the caller asked for that cannot be done, with the reason.
     #[error("{0}")]
     Invalid(String),

@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod card;
 pub mod error;
+pub mod fetch;
 pub mod metrics;
 pub mod record;
 pub mod reference;
