@@ -16,7 +16,12 @@
 //! A sequence can never produce a special id: only the kinds' own tokens (and `<unk>`) come out
 //! of [`Tokenizer::encode`].
 
+pub mod bpe;
+pub mod kmer;
 pub mod nucleotide;
+pub mod spec;
+
+pub use spec::{AnyTokenizer, TokenizeError, TokenizerChoice, check_compatible};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,1 +1,0 @@
-//! Metrics on plain numbers (predictions and labels), used by every task.
