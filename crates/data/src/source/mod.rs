@@ -18,3 +18,8 @@ pub trait Source: Send + Sync {
     /// memory beyond the current record (and whatever index the format needs).
     fn records(&self, split: Split) -> Result<RecordIter>;
 }
+
+pub mod compressed;
+pub mod gb_intervals;
+#[cfg(test)]
+pub(crate) mod testutil;
