@@ -21,5 +21,6 @@ pub trait Source: Send + Sync {
 
 pub mod compressed;
 pub mod gb_intervals;
+pub mod gb_native;
 #[cfg(test)]
 pub(crate) mod testutil;
