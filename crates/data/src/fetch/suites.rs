@@ -331,8 +331,18 @@ impl<'p> Fetcher<'p> {
         let url = self.url(&gb_archive_url(name));
         let file = self.download_verified(&key, &url, &zip_path, None, None)?;
         self.progress.note(&format!("{key}: extracting"));
-        let tmp = extract_zip(&zip_path, &partial)?;
-        let root = gb_archive_root(tmp.path(), name, &zip_path)?;
+        let extracted = extract_zip(&zip_path, &partial).and_then(|tmp| {
+            let root = gb_archive_root(tmp.path(), name, &zip_path)?;
+            Ok((tmp, root))
+        });
+        let (tmp, root) = match extracted {
+            Ok(x) => x,
+            Err(e) => {
+                // A refused or malformed archive is not kept: the next run downloads it anew.
+                let _ = fs::remove_file(&zip_path);
+                return Err(e);
+            }
+        };
         layout::write_marker(&root, &Marker::new(&target, vec![file]))?;
         if root == tmp.path() {
             let kept = tmp.keep();
