@@ -2,6 +2,7 @@
 //! about files or tasks.
 
 pub mod span_corruption;
+pub mod t5;
 pub mod tokenize;
 
 pub use tokenize::{Tokenizer, TokenizerSpec};
