@@ -22,5 +22,6 @@ pub trait Source: Send + Sync {
 pub mod compressed;
 pub mod gb_intervals;
 pub mod gb_native;
+pub mod guanine;
 #[cfg(test)]
 pub(crate) mod testutil;
