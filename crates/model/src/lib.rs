@@ -1,6 +1,7 @@
 //! strand-model: tokenizers and models (the Genomic Benchmarks CNN, T5). Knows tensors, nothing
 //! about files or tasks.
 
+pub mod ops;
 pub mod span_corruption;
 pub mod t5;
 pub mod tokenize;
