@@ -822,6 +822,25 @@ fn gb_from_reference_fetches_intervals_and_their_genome() {
         ]
     );
     assert_genome_installed(cache.path(), "WBcel235");
+    // Each class maps to the fetched genome, as the interval source takes it.
+    let refs =
+        strand_data::fetch::genomes::class_references(cache.path(), &dir.join("metadata.yaml"))
+            .unwrap();
+    let fa = layout::reference_fasta(cache.path(), "WBcel235");
+    assert_eq!(refs.get("human"), Some(&fa));
+    assert_eq!(refs.get("worm"), Some(&fa));
+    // The interval source builds the sequences from the fetched genome: row `0,I,10,20,+`.
+    use strand_data::Source;
+    use strand_data::source::gb_intervals::{GbIntervals, ReferenceChoice};
+    let source = GbIntervals::open(&dir, Some(&ReferenceChoice::PerClass(refs))).unwrap();
+    let records: Vec<_> = source
+        .records(strand_data::Split::Train)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    let chr_i: Vec<u8> = (0..1000usize).map(|i| b"ACGT"[(i * 3 + 1) % 4]).collect();
+    assert_eq!(records[0].seq, &chr_i[10..20]);
     // The genome was downloaded once although two classes name it.
     let n = server
         .seen()

@@ -116,6 +116,34 @@ pub fn genome_for_url(url: &str) -> Option<&'static Genome> {
     GENOMES.iter().find(|g| g.url == want)
 }
 
+/// For a Genomic Benchmarks interval dataset (`metadata.yaml` at `metadata`), each class's
+/// fetched reference genome in `cache` (`<cache>/reference/<genome>/<genome>.fa.gz`), ready for
+/// the interval source's per-class reference choice. Errors name the missing genome and the
+/// command that fetches it.
+pub fn class_references(
+    cache: &Path,
+    metadata: &Path,
+) -> Result<std::collections::BTreeMap<String, PathBuf>> {
+    let meta = super::suites::GbMetadata::read(metadata)?;
+    let mut out = std::collections::BTreeMap::new();
+    for (class, c) in &meta.classes {
+        let g = genome_for_url(&c.url).ok_or_else(|| DataError::BadFile {
+            path: metadata.to_path_buf(),
+            message: format!("class {class}: no known reference genome for {}", c.url),
+        })?;
+        let dir = layout::reference_dir(cache, g.name);
+        if !layout::is_complete(&dir) {
+            return Err(DataError::NotFound {
+                what: "reference genome (run `strand fetch reference/<name>` or \
+                       `strand fetch gb/<dataset> --reference`)",
+                path: layout::reference_fasta(cache, g.name),
+            });
+        }
+        out.insert(class.clone(), layout::reference_fasta(cache, g.name));
+    }
+    Ok(out)
+}
+
 /// The last path segment of a URL, without query.
 fn url_file_name(url: &str) -> &str {
     let path = url.split(['?', '#']).next().unwrap_or(url);
