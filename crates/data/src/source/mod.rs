@@ -23,5 +23,6 @@ pub mod compressed;
 pub mod gb_intervals;
 pub mod gb_native;
 pub mod guanine;
+pub mod table;
 #[cfg(test)]
 pub(crate) mod testutil;
