@@ -117,6 +117,29 @@ pub fn open(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
     let parsed = TaskSpec::parse(spec)?;
     let raw: Box<dyn Source> = match &parsed {
         // Each source adds its arm here (fasta_classes, cnnprom, synthetic, gb, guanine, table).
+        TaskSpec::FastaClasses { classes } => {
+            Box::new(source::fasta_classes::FastaClasses::open(spec, classes)?)
+        }
+        TaskSpec::Builtin { suite, name } if suite == "cnnprom" => {
+            let dir = opts
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| crate::cache::default_cache_dir().join("cnnprom"));
+            Box::new(source::fasta_classes::FastaClasses::cnnprom(
+                &format!("cnnprom/{name}"),
+                &dir,
+            )?)
+        }
+        TaskSpec::Builtin { suite, name } if suite == "synthetic" => Box::new(
+            source::synthetic::Synthetic::open(&format!("synthetic/{name}"))?,
+        ),
+        TaskSpec::Builtin { suite, name } if suite == "gb" => source::gb::open(name, opts)?,
+        TaskSpec::Builtin { suite, name } if suite == "guanine" => {
+            source::guanine::open_builtin(name, opts)?
+        }
+        TaskSpec::Table { path, delimiter } => {
+            Box::new(source::table::Table::open(path, *delimiter, spec)?)
+        }
         other => {
             return Err(DataError::UnknownTask(format!(
                 "task {spec:?} ({other:?}) is not supported yet"

@@ -1,6 +1,8 @@
 //! strand-model: tokenizers and models (the Genomic Benchmarks CNN, T5). Knows tensors, nothing
 //! about files or tasks.
 
+pub mod classifier;
+pub mod cnn;
 pub mod ops;
 pub mod span_corruption;
 pub mod t5;

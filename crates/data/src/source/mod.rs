@@ -1,6 +1,9 @@
 //! Sources: one module per on-disk format. Each opens into a [`Source`] that yields
 //! [`Record`](crate::Record)s lazily, in file order, one split at a time.
 
+pub mod fasta_classes;
+pub mod synthetic;
+
 use crate::{Record, Result, Split, TaskCard};
 
 /// A lazily read, ordered stream of records.
@@ -20,6 +23,7 @@ pub trait Source: Send + Sync {
 }
 
 pub mod compressed;
+pub mod gb;
 pub mod gb_intervals;
 pub mod gb_native;
 pub mod guanine;
