@@ -22,7 +22,8 @@ and 64; the decoder length is 36 (labels padded with -100), so the causal bucket
 batch.safetensors holds: input_ids, attention_mask, labels, decoder_input_ids (HF's own
 shift-right of labels), decoder_attention_mask (tied only), encoder_last_hidden_state [B,S,d],
 logits [B,T,V] and loss [1] (float32, computed by HF in float32), plus logits_f64 / loss_f64
-computed by the same weights in float64 (to show the float32 rounding floor).
+computed by the same weights in float64 (to show the float32 rounding floor), and `generated`
+[B, 8]: HF greedy `generate` output (start id dropped; `min_new_tokens` keeps EOS out).
 
 Regenerate (needs torch, transformers and safetensors; the numbers depend on the seed only):
 
@@ -61,6 +62,7 @@ ENC_LEN = 70
 ENC_LENGTHS = [70, 41, 9]
 DEC_LEN = 36
 DEC_LENGTHS = [36, 20, 5]
+GEN_LEN = 8
 
 
 def make_batch(gen: torch.Generator) -> dict[str, torch.Tensor]:
@@ -131,6 +133,15 @@ def variant(name: str, tied: bool, seed: int) -> None:
         real = (batch["labels"] != -100).long()
         dec_mask = torch.cat([torch.ones_like(real[:, :1]), real[:, :-1]], dim=1)
     out = run(model, batch, dec_mask)
+    with torch.no_grad():
+        generated = model.generate(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            max_new_tokens=GEN_LEN,
+            min_new_tokens=GEN_LEN,
+            do_sample=False,
+            num_beams=1,
+        )[:, 1:]  # drop the start id
     out64 = run(model.double(), batch, dec_mask)
     model = model.float()
 
@@ -147,6 +158,7 @@ def variant(name: str, tied: bool, seed: int) -> None:
         loss=out.loss.float().reshape(1).contiguous(),
         logits_f64=out64.logits.contiguous(),
         loss_f64=out64.loss.reshape(1).contiguous(),
+        generated=generated.contiguous(),
     )
     if dec_mask is not None:
         tensors["decoder_attention_mask"] = dec_mask.contiguous()

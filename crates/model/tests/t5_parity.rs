@@ -199,6 +199,25 @@ fn forward_labels_matches_hf_loss() {
 }
 
 #[test]
+fn greedy_generation_matches_hf_generate() {
+    for variant in ["untied", "tied"] {
+        let model = load(variant);
+        let batch = Batch::open(variant);
+        let want = batch.ints::<2>("generated");
+        let got = model.generate_greedy(
+            batch.ints("input_ids"),
+            batch.ints("attention_mask"),
+            want.dims()[1],
+        );
+        assert_eq!(
+            got.into_data().convert::<i64>().to_vec::<i64>().unwrap(),
+            want.into_data().convert::<i64>().to_vec::<i64>().unwrap(),
+            "{variant}"
+        );
+    }
+}
+
+#[test]
 fn load_errors_name_the_tensor() {
     let dir = fixture("untied");
     let device = Default::default();

@@ -11,7 +11,7 @@ use super::block::EncoderContext;
 use super::config::T5Config;
 use super::init::{InitStd, embedding, linear as init_linear};
 use super::stack::T5Stack;
-use crate::tokenize::PAD;
+use crate::tokenize::{EOS, PAD};
 
 /// Label value that the loss ignores (Hugging Face / PyTorch `ignore_index`).
 pub const IGNORE_INDEX: i64 = -100;
@@ -162,6 +162,56 @@ impl<B: Backend> T5Model<B> {
         let logits = self.forward(input_ids, attention_mask, decoder_input_ids, None);
         let loss = self.loss(logits.clone(), labels);
         T5Output { logits, loss }
+    }
+
+    /// Greedy decoding: starting from the start id (pad, 0), appends the most likely token
+    /// until every row has produced EOS or `max_len` tokens were generated. Positions after a
+    /// row's EOS are `PAD`. No key/value cache: each step re-runs the decoder, which is fine for
+    /// the short targets of text-to-text classification.
+    ///
+    /// # Shapes
+    /// - input_ids, attention_mask: `[B, S]`
+    /// - output: `[B, L]` generated ids without the start id, `L ≤ max_len`
+    pub fn generate_greedy(
+        &self,
+        input_ids: Tensor<B, 2, Int>,
+        attention_mask: Tensor<B, 2, Int>,
+        max_len: usize,
+    ) -> Tensor<B, 2, Int> {
+        let [batch, _] = input_ids.dims();
+        let device = input_ids.device();
+        let enc = self.encode(input_ids, attention_mask.clone());
+        let mut ids: Vec<Vec<i64>> = vec![vec![PAD as i64]; batch];
+        let mut finished = vec![false; batch];
+        for step in 0..max_len {
+            let flat: Vec<i64> = ids.iter().flatten().copied().collect();
+            let dec_in = Tensor::<B, 2, Int>::from_data(
+                burn::tensor::TensorData::new(flat, [batch, step + 1]),
+                &device,
+            );
+            let logits = self.decode(dec_in, None, enc.clone(), attention_mask.clone());
+            let next = logits
+                .narrow(1, step, 1)
+                .argmax(2)
+                .into_data()
+                .convert::<i64>()
+                .into_vec::<i64>()
+                .unwrap_or_default();
+            for (row, token) in next.into_iter().enumerate() {
+                let token = if finished[row] { PAD as i64 } else { token };
+                finished[row] |= token == EOS as i64;
+                ids[row].push(token);
+            }
+            if finished.iter().all(|f| *f) {
+                break;
+            }
+        }
+        let len = ids.first().map_or(0, |r| r.len() - 1);
+        let flat: Vec<i64> = ids
+            .into_iter()
+            .flat_map(|r| r.into_iter().skip(1))
+            .collect();
+        Tensor::from_data(burn::tensor::TensorData::new(flat, [batch, len]), &device)
     }
 
     /// Cross-entropy averaged over labels that are not [`IGNORE_INDEX`] (see [`cross_entropy`]).
@@ -396,6 +446,44 @@ mod tests {
         let out = model.forward_labels(ids, mask, labels);
         assert!(!out.logits.is_nan().any().into_scalar());
         assert!(out.loss.into_scalar().is_finite());
+    }
+
+    #[test]
+    fn greedy_generation_is_consistent_with_teacher_forcing() {
+        let device = Default::default();
+        F::seed(&device, 3);
+        let model = small(12).init::<F>(&device);
+        let ids = ints::<2>(TensorData::from([[7i64, 8, 9, 1], [5, 6, 1, 0]]));
+        let mask = ints::<2>(TensorData::from([[1i64, 1, 1, 1], [1, 1, 1, 0]]));
+        let generated = model.generate_greedy(ids.clone(), mask.clone(), 6);
+        let [batch, len] = generated.dims();
+        assert_eq!(batch, 2);
+        assert!((1..=6).contains(&len));
+        // Feeding [0] ++ generated[..-1] back reproduces every generated token as the argmax
+        // (rows that stopped early are PAD after their EOS).
+        let tokens = generated
+            .clone()
+            .into_data()
+            .convert::<i64>()
+            .to_vec::<i64>()
+            .unwrap();
+        let forced = model.forward(ids, mask, shift_right(generated), None);
+        let argmax = forced
+            .argmax(2)
+            .into_data()
+            .convert::<i64>()
+            .to_vec::<i64>()
+            .unwrap();
+        for row in 0..batch {
+            let r = &tokens[row * len..(row + 1) * len];
+            let eos = r.iter().position(|t| *t == EOS as i64);
+            let end = eos.map_or(len, |e| e + 1);
+            assert_eq!(&argmax[row * len..row * len + end], &r[..end], "row {row}");
+            assert!(
+                r[end..].iter().all(|t| *t == PAD as i64),
+                "row {row}: {r:?}"
+            );
+        }
     }
 
     #[test]
