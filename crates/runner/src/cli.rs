@@ -117,6 +117,10 @@ pub struct FetchArgs {
     /// archives.
     #[arg(long)]
     pub reference: bool,
+    /// A directory that may already hold the data (`<dir>/gb/<name>`, `<dir>/<name>`, ...):
+    /// what is found there is used as it is and nothing is downloaded.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
