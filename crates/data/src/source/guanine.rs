@@ -374,3 +374,37 @@ impl Source for Guanine {
 #[cfg(test)]
 #[path = "guanine_tests.rs"]
 mod tests;
+
+/// Opens `guanine/<task>` (CSV mode) or `guanine/<task>@L` (BED mode, `L`-bp windows from
+/// `opts.reference`) from `<data-dir>/<task>` (default `<cache>/guanine/<task>`).
+pub fn open_builtin(name: &str, opts: &crate::OpenOptions) -> Result<Box<dyn Source>> {
+    let (task, context) = match name.split_once('@') {
+        Some((t, l)) => {
+            let l: u64 = l.parse().map_err(|_| {
+                DataError::UnknownTask(format!(
+                    "guanine/{name}: expected guanine/<task>@<context in bp>, e.g. guanine/{t}@2000"
+                ))
+            })?;
+            (t, Some(l))
+        }
+        None => (name, None),
+    };
+    let card = crate::registry::card(&format!("guanine/{task}"))?;
+    let dir = match &opts.data_dir {
+        Some(d) if d.join(task).is_dir() || !d.join("guanine").join(task).is_dir() => d.join(task),
+        Some(d) => d.join("guanine").join(task),
+        None => crate::cache::default_cache_dir().join("guanine").join(task),
+    };
+    Ok(match context {
+        None => Box::new(Guanine::open_csv(&dir, card)?),
+        Some(l) => {
+            let reference = opts.reference.as_deref().ok_or_else(|| {
+                DataError::Invalid(format!(
+                    "guanine/{name}: BED mode cuts {l}-bp windows from a reference genome; pass \
+                     --reference hg38.fa(.gz) (UCSC names), or drop @{l} to use the CSV sequences"
+                ))
+            })?;
+            Box::new(Guanine::open_bed(&dir, card, reference, l)?)
+        }
+    })
+}
