@@ -23,4 +23,4 @@ pub use card::{LabelKind, Metric, Published, Suite, TaskCard};
 pub use error::{DataError, Result};
 pub use record::{Label, Record, Split};
 pub use source::{RecordIter, Source};
-pub use task::{OpenOptions, TaskSpec, open};
+pub use task::{OpenOptions, TaskSpec, open, open_raw};

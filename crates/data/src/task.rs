@@ -114,6 +114,12 @@ impl Default for OpenOptions {
 /// Opens a task spec into a source that provides train, valid and test splits (derived by
 /// `opts.plan` where the publisher has none).
 pub fn open(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
+    crate::split::derive(open_raw(spec, opts)?, &opts.plan)
+}
+
+/// Opens a task spec with only the splits its publisher ships (nothing derived): what
+/// `strand data stats` counts and `strand data export` writes.
+pub fn open_raw(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
     let parsed = TaskSpec::parse(spec)?;
     let raw: Box<dyn Source> = match &parsed {
         // Each source adds its arm here (fasta_classes, cnnprom, synthetic, gb, guanine, table).
@@ -146,5 +152,5 @@ pub fn open(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
             )));
         }
     };
-    crate::split::derive(raw, &opts.plan)
+    Ok(raw)
 }
