@@ -180,13 +180,17 @@ impl Downloader {
         let mut last_error = String::new();
         loop {
             if failures > self.cfg.retries {
-                return Err(DataError::Download {
-                    url: url.to_string(),
-                    message: format!(
-                        "{last_error} (gave up after {failures} failed attempts; the partial file \
-                         {} is kept and the next run resumes it)",
+                let kept = match fs::metadata(&part) {
+                    Ok(m) if m.len() > 0 => format!(
+                        "; the {} bytes received are kept in {} and the next run resumes there",
+                        m.len(),
                         part.display()
                     ),
+                    _ => String::new(),
+                };
+                return Err(DataError::Download {
+                    url: url.to_string(),
+                    message: format!("{last_error} (gave up after {failures} attempts{kept})"),
                 });
             }
             if failures > 0 {

@@ -527,10 +527,23 @@ fn has_class_dirs(dir: &Path) -> bool {
 }
 
 /// The dataset root inside an extracted Genomic Benchmarks archive: `<name>/` (what the official
-/// package's archives hold; it unpacks them into the parent of the dataset directory), or the
-/// extraction directory itself when `train/` and `test/` sit at the top.
+/// package's archives hold; it unpacks them into the parent of the dataset directory), the
+/// extraction directory itself when `train/` and `test/` sit at the top, or the only top-level
+/// folder whatever its name.
 fn gb_archive_root(extracted: &Path, name: &str, archive: &Path) -> Result<PathBuf> {
-    let candidates = [extracted.join(name), extracted.to_path_buf()];
+    // `<name>/`, then the top level, then a single top-level folder of another name.
+    let mut candidates = vec![extracted.join(name), extracted.to_path_buf()];
+    let top_dirs: Vec<PathBuf> = fs::read_dir(extracted)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let [only] = top_dirs.as_slice() {
+        candidates.push(only.clone());
+    }
     for root in candidates {
         let (train, test) = (root.join("train"), root.join("test"));
         if train.is_dir() || test.is_dir() {
@@ -678,6 +691,32 @@ mod tests {
             guanine_file_url("cons30", "bed/1per/a b.bed"),
             "https://huggingface.co/datasets/guanine/cons30/resolve/main/bed/1per/a%20b.bed"
         );
+    }
+
+    #[test]
+    fn archive_root_is_found_in_each_layout() {
+        let make = |prefix: &str| {
+            let d = tempfile::tempdir().unwrap();
+            for split in ["train", "test"] {
+                fs::create_dir_all(d.path().join(prefix).join(split).join("positive")).unwrap();
+            }
+            d
+        };
+        let z = Path::new("x.zip");
+        for prefix in ["ds", "", "ds_v0"] {
+            let d = make(prefix);
+            let root = gb_archive_root(d.path(), "ds", z).unwrap();
+            assert_eq!(root, d.path().join(prefix), "{prefix:?}");
+        }
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("ds/train/positive")).unwrap();
+        let e = gb_archive_root(d.path(), "ds", z).unwrap_err().to_string();
+        assert!(e.contains("train/ and test/"), "{e}");
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("a")).unwrap();
+        fs::create_dir_all(d.path().join("b")).unwrap();
+        let e = gb_archive_root(d.path(), "ds", z).unwrap_err().to_string();
+        assert!(e.contains("top level holds"), "{e}");
     }
 
     #[test]
