@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use burn::backend::Flex;
 use burn::tensor::{Int, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
-use strand_model::t5::{HfLoadError, T5Config, T5Model, shift_right};
+use strand_model::t5::{FeedForwardProj, HfLoadError, T5Config, T5Model, shift_right};
 
 type B = Flex;
 
@@ -77,22 +77,9 @@ impl Batch {
 }
 
 fn config(variant: &str) -> T5Config {
-    let text = std::fs::read_to_string(fixture(variant).join("config.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let u = |k: &str| json[k].as_u64().unwrap() as usize;
-    assert_eq!(json["feed_forward_proj"], "gated-gelu");
-    T5Config::new(u("vocab_size"))
-        .with_d_model(u("d_model"))
-        .with_d_kv(u("d_kv"))
-        .with_num_heads(u("num_heads"))
-        .with_d_ff(u("d_ff"))
-        .with_num_layers(u("num_layers"))
-        .with_num_decoder_layers(u("num_decoder_layers"))
-        .with_relative_attention_num_buckets(u("relative_attention_num_buckets"))
-        .with_relative_attention_max_distance(u("relative_attention_max_distance"))
-        .with_layer_norm_epsilon(json["layer_norm_epsilon"].as_f64().unwrap())
-        .with_dropout_rate(json["dropout_rate"].as_f64().unwrap())
-        .with_tie_word_embeddings(json["tie_word_embeddings"].as_bool().unwrap())
+    let path = fixture(variant).join("config.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    T5Config::from_hf_json(&text, &path.display().to_string()).unwrap()
 }
 
 fn load(variant: &str) -> T5Model<B> {
@@ -215,6 +202,30 @@ fn greedy_generation_matches_hf_generate() {
             "{variant}"
         );
     }
+}
+
+#[test]
+fn fixture_configs_read_as_hf_configs() {
+    let c = config("untied");
+    assert_eq!(
+        (c.vocab_size, c.d_model, c.d_kv, c.num_heads),
+        (128, 64, 16, 4)
+    );
+    assert_eq!((c.d_ff, c.num_layers, c.num_decoder_layers), (128, 2, 2));
+    assert_eq!(c.feed_forward_proj, FeedForwardProj::GatedGelu);
+    assert_eq!(c.dropout_rate, 0.0);
+    assert!(!c.tie_word_embeddings);
+    assert!(config("tied").tie_word_embeddings);
+    let bad = r#"{"vocab_size": 8, "d_model": 4, "d_kv": 2, "num_heads": 2, "d_ff": 8,
+        "num_layers": 1, "feed_forward_proj": "gated-silu"}"#;
+    let err = T5Config::from_hf_json(bad, "x/config.json").unwrap_err();
+    assert!(err.to_string().contains("gated-silu"), "{err}");
+    let missing =
+        T5Config::from_hf_json(r#"{"vocab_size": 8, "num_layers": 1}"#, "y.json").unwrap_err();
+    assert!(
+        missing.to_string().contains("`d_model` is missing"),
+        "{missing}"
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use super::attention::T5Attention;
 use super::block::T5Block;
+use super::config::{FeedForwardProj, T5Config};
 use super::ff::T5DenseReluDense;
 use super::model::T5Model;
 use super::norm::T5LayerNorm;
@@ -61,6 +62,14 @@ pub enum HfLoadError {
         /// Shape found in the file.
         found: Vec<usize>,
     },
+    /// A Hugging Face `config.json` could not be used.
+    #[error("{origin}: {message}")]
+    Config {
+        /// File name or description of the text.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A tensor has a dtype other than f32, f16, bf16 or f64.
     #[error("{origin}: tensor `{name}` has unsupported dtype {dtype}")]
     DType {
@@ -71,6 +80,91 @@ pub enum HfLoadError {
         /// The dtype found.
         dtype: String,
     },
+}
+
+impl T5Config {
+    /// The configuration of a Hugging Face T5 `config.json` (`origin` names it in errors).
+    ///
+    /// Missing fields take Hugging Face's defaults (`num_decoder_layers` = `num_layers`, 32
+    /// buckets, max distance 128, eps 1e-6, dropout 0.1, `feed_forward_proj` "relu", tied).
+    /// transformers ≥ 5 writes `tie_word_embeddings: true` for every T5 and records the real
+    /// choice as `scale_decoder_outputs`, which wins when present. Only the `gated-gelu` and
+    /// `relu` feed-forwards exist here.
+    ///
+    /// ```
+    /// use strand_model::t5::{FeedForwardProj, T5Config};
+    /// let json = r#"{"vocab_size": 32128, "d_model": 512, "d_kv": 64, "num_heads": 6,
+    ///   "d_ff": 1024, "num_layers": 8, "feed_forward_proj": "gated-gelu",
+    ///   "tie_word_embeddings": false}"#;
+    /// let c = T5Config::from_hf_json(json, "config.json").unwrap();
+    /// assert_eq!((c.num_decoder_layers, c.feed_forward_proj), (8, FeedForwardProj::GatedGelu));
+    /// assert!(!c.tie_word_embeddings);
+    /// ```
+    pub fn from_hf_json(text: &str, origin: &str) -> Result<Self, HfLoadError> {
+        let err = |message: String| HfLoadError::Config {
+            origin: origin.to_string(),
+            message,
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
+        let size = |key: &str, default: Option<usize>| -> Result<usize, HfLoadError> {
+            match json.get(key) {
+                Some(v) => v
+                    .as_u64()
+                    .map(|n| n as usize)
+                    .ok_or_else(|| err(format!("`{key}` is not a non-negative integer: {v}"))),
+                None => default.ok_or_else(|| err(format!("`{key}` is missing"))),
+            }
+        };
+        let real = |key: &str, default: f64| -> Result<f64, HfLoadError> {
+            match json.get(key) {
+                Some(v) => v
+                    .as_f64()
+                    .ok_or_else(|| err(format!("`{key}` is not a number: {v}"))),
+                None => Ok(default),
+            }
+        };
+        let flag = |key: &str| -> Result<Option<bool>, HfLoadError> {
+            match json.get(key) {
+                Some(v) => v
+                    .as_bool()
+                    .map(Some)
+                    .ok_or_else(|| err(format!("`{key}` is not a boolean: {v}"))),
+                None => Ok(None),
+            }
+        };
+        let feed_forward_proj = match json.get("feed_forward_proj").and_then(|v| v.as_str()) {
+            None | Some("relu") => FeedForwardProj::Relu,
+            Some("gated-gelu") => FeedForwardProj::GatedGelu,
+            Some(other) => {
+                return Err(err(format!(
+                    "feed_forward_proj `{other}` is not supported (gated-gelu, relu)"
+                )));
+            }
+        };
+        let num_layers = size("num_layers", None)?;
+        let tie = match flag("scale_decoder_outputs")? {
+            Some(scale) => scale,
+            None => flag("tie_word_embeddings")?.unwrap_or(true),
+        };
+        Ok(T5Config::new(size("vocab_size", None)?)
+            .with_d_model(size("d_model", None)?)
+            .with_d_kv(size("d_kv", None)?)
+            .with_num_heads(size("num_heads", None)?)
+            .with_d_ff(size("d_ff", None)?)
+            .with_num_layers(num_layers)
+            .with_num_decoder_layers(size("num_decoder_layers", Some(num_layers))?)
+            .with_relative_attention_num_buckets(size("relative_attention_num_buckets", Some(32))?)
+            .with_relative_attention_max_distance(size(
+                "relative_attention_max_distance",
+                Some(128),
+            )?)
+            .with_layer_norm_epsilon(real("layer_norm_epsilon", 1e-6)?)
+            .with_dropout_rate(real("dropout_rate", 0.1)?)
+            .with_initializer_factor(real("initializer_factor", 1.0)?)
+            .with_tie_word_embeddings(tie)
+            .with_feed_forward_proj(feed_forward_proj))
+    }
 }
 
 impl<B: Backend> T5Model<B> {
