@@ -38,10 +38,16 @@ SETS = {
 }
 
 
-def run_one(cmd, log):
+def run_one(cmd, log, timeout):
     """Runs one benchmark command; returns its JSON line (or None on failure)."""
-    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ,
-                                                                  "PYTHONUNBUFFERED": "1"})
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    except subprocess.TimeoutExpired as e:
+        log.write(f"$ {' '.join(cmd)}\nTIMEOUT after {timeout} s\n{e.stdout or ''}\n")
+        log.flush()
+        print(f"TIMEOUT ({timeout} s): {' '.join(cmd)}", file=sys.stderr)
+        return None
     log.write(f"$ {' '.join(cmd)}\n{p.stdout}{p.stderr}\n")
     log.flush()
     if p.returncode != 0:
@@ -74,6 +80,7 @@ def main():
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--only", help="comma-separated model names to keep")
     ap.add_argument("--out", type=Path, help="directory for results.jsonl and bench.log")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds per benchmark command")
     a = ap.parse_args()
 
     shapes = SETS[a.set]
@@ -96,7 +103,7 @@ def main():
         for _ in range(a.rounds):
             for tool, cmd in (("strand", [a.strand, "bench", *common]),
                               ("pytorch", [a.python, str(HERE / "bench_torch.py"), *common])):
-                r = run_one(cmd, log)
+                r = run_one(cmd, log, a.timeout)
                 if r is not None:
                     runs[tool].append(r)
                     results.write(json.dumps(r) + "\n")
