@@ -1,3 +1,266 @@
 //! End-to-end tests of the `strand` binary.
 
 mod common;
+
+use common::{assert_clean_failure, run, shared_data, tiny_task, write_fasta};
+use std::path::Path;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "strand failed:\n{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn train_eval_report_end_to_end_on_a_tiny_fasta_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 100);
+    let run_dir = dir.path().join("run");
+    let out = run(&[
+        "train",
+        "--task",
+        &task,
+        "--model",
+        "cnn-gb",
+        "--epochs",
+        "3",
+        "--seed",
+        "1",
+        "--out",
+        s(&run_dir),
+    ]);
+    let table = ok(&out);
+    assert!(table.contains("| accuracy |"), "{table}");
+    for f in [
+        "config.resolved.toml",
+        "model.json",
+        "model.mpk",
+        "metrics.jsonl",
+        "scores.json",
+    ] {
+        assert!(run_dir.join(f).is_file(), "{f} missing");
+    }
+    let lines = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 3);
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert!(first["train_loss"].as_f64().unwrap().is_finite());
+    assert!(first["valid"]["accuracy"].is_number());
+
+    let scores: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("scores.json")).unwrap())
+            .unwrap();
+    assert_eq!(scores["seed"], 1);
+    assert_eq!(scores["global_batch"], 64);
+    assert_eq!(scores["splits"]["test"]["n"], 20.0, "10% of 200 records");
+    let test_acc = scores["splits"]["test"]["accuracy"].as_f64().unwrap();
+    assert!(
+        test_acc >= 0.75,
+        "the motif is easy: test accuracy {test_acc}"
+    );
+
+    // eval reloads the best weights and reproduces the test scores.
+    let out = run(&["eval", "--run", s(&run_dir), "--split", "test"]);
+    let text = ok(&out);
+    assert!(text.contains("accuracy"), "{text}");
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("scores.json")).unwrap())
+            .unwrap();
+    let a = again["splits"]["test"]["accuracy"].as_f64().unwrap();
+    assert!((a - test_acc).abs() < 1e-9, "{a} vs {test_acc}");
+    let l0 = scores["splits"]["test"]["loss"].as_f64().unwrap();
+    let l1 = again["splits"]["test"]["loss"].as_f64().unwrap();
+    assert!((l0 - l1).abs() < 1e-5, "{l0} vs {l1}");
+
+    let md = ok(&run(&["report", s(&run_dir)]));
+    assert!(md.contains("| cnn-gb | nucleotide | test | mcc |"), "{md}");
+    let js: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["report", s(dir.path()), "--format", "json"]))).unwrap();
+    assert_eq!(js["runs"][0]["seed"], 1);
+    assert!(
+        js["runs"][0]["config"]
+            .as_str()
+            .unwrap()
+            .ends_with("config.resolved.toml")
+    );
+
+    // A finished run is not overwritten by accident.
+    let out = run(&[
+        "train",
+        "--task",
+        &task,
+        "--epochs",
+        "1",
+        "--out",
+        s(&run_dir),
+    ]);
+    assert_clean_failure(&out, &["finished run", "--overwrite"]);
+}
+
+#[test]
+fn folds_write_one_run_per_fold_and_report_aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 30);
+    let out_dir = dir.path().join("cv");
+    ok(&run(&[
+        "train",
+        "--task",
+        &task,
+        "--epochs",
+        "1",
+        "--folds",
+        "2",
+        "--out",
+        s(&out_dir),
+    ]));
+    for i in 0..2 {
+        assert!(out_dir.join(format!("fold-{i}/scores.json")).is_file());
+    }
+    let md = ok(&run(&["report", s(&out_dir)]));
+    assert!(md.contains("(n=2)"), "{md}");
+}
+
+#[test]
+fn config_file_is_read_and_unknown_keys_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 10);
+    let cfg = dir.path().join("exp.toml");
+    std::fs::write(&cfg, format!("task = {task:?}\nepochs = 1\nepochz = 3\n")).unwrap();
+    let out = run(&[
+        "train",
+        "--config",
+        s(&cfg),
+        "--out",
+        s(&dir.path().join("r")),
+    ]);
+    assert_clean_failure(&out, &["exp.toml", "epochz"]);
+    assert!(!dir.path().join("r").exists(), "nothing half-written");
+}
+
+#[test]
+fn non_dna_byte_names_file_record_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.fa");
+    let b = dir.path().join("b.fa");
+    let good = "ACGT".repeat(16);
+    write_fasta(
+        &a,
+        &[
+            ("a1".into(), good.clone()),
+            ("weird_one".into(), format!("ACG{}X", good)),
+        ],
+    );
+    write_fasta(&b, &[("b1".into(), good.clone())]);
+    let task = format!("fasta:x={},y={}", a.display(), b.display());
+    let out = run(&[
+        "train",
+        "--task",
+        &task,
+        "--epochs",
+        "1",
+        "--out",
+        s(&dir.path().join("r")),
+    ]);
+    assert_clean_failure(&out, &["a.fa", "weird_one", "position 67", "'X'"]);
+    assert!(!dir.path().join("r").exists(), "nothing half-written");
+}
+
+#[test]
+fn empty_fasta_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("empty.fa");
+    std::fs::write(&a, "").unwrap();
+    let b = dir.path().join("b.fa");
+    write_fasta(&b, &[("b1".into(), "ACGT".repeat(16))]);
+    let task = format!("fasta:x={},y={}", a.display(), b.display());
+    let out = run(&["train", "--task", &task, "--out", s(&dir.path().join("r"))]);
+    assert_clean_failure(&out, &["empty.fa", "empty FASTA"]);
+}
+
+#[test]
+fn missing_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("b.fa");
+    write_fasta(&b, &[("b1".into(), "ACGT".repeat(16))]);
+    let task = format!(
+        "fasta:x={},y={}",
+        dir.path().join("nope.fa").display(),
+        b.display()
+    );
+    let out = run(&["train", "--task", &task, "--out", s(&dir.path().join("r"))]);
+    assert_clean_failure(&out, &["not found", "nope.fa"]);
+}
+
+#[test]
+fn unknown_task_is_an_error() {
+    let out = run(&["train", "--task", "cnnprom/nope", "--data-dir", "."]);
+    assert_clean_failure(&out, &["cnnprom/nope", "cnnprom/ecoli"]);
+    let out = run(&["train", "--task", "nonsense"]);
+    assert_clean_failure(&out, &["unknown task", "nonsense"]);
+}
+
+#[test]
+fn unknown_model_preset_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 5);
+    let out = run(&["train", "--task", &task, "--model", "cnn-huge"]);
+    assert_clean_failure(&out, &["unknown model preset", "cnn-huge", "cnn-gb"]);
+}
+
+#[test]
+fn eval_of_a_directory_without_a_run_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["eval", "--run", s(&dir.path().join("none"))]);
+    assert_clean_failure(&out, &["not a strand run directory", "none"]);
+    let out = run(&["report", s(dir.path())]);
+    assert_clean_failure(&out, &["no finished run"]);
+}
+
+#[test]
+fn cnnprom_ecoli_trains_one_epoch_when_shared_data_is_present() {
+    let Some(data) = shared_data("cnnprom_ecoli_trains_one_epoch_when_shared_data_is_present")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "train",
+        "--task",
+        "cnnprom/ecoli",
+        "--model",
+        "cnn-gb",
+        "--epochs",
+        "1",
+        "--data-dir",
+        s(&data.join("cnnprom")),
+        "--out",
+        s(&dir.path().join("r")),
+    ]);
+    let md = ok(&out);
+    assert!(
+        md.contains("cnnprom/ecoli") && md.contains("0.84 (CNNProm)"),
+        "{md}"
+    );
+    let scores: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r/scores.json")).unwrap())
+            .unwrap();
+    // 10% of 839 + 3000 records, stratified: 84 + 300.
+    assert_eq!(scores["splits"]["test"]["n"], 384.0);
+    assert!(scores["splits"]["test"]["mcc"].as_f64().unwrap() > 0.3);
+}
+
+#[test]
+fn quickstart_reaches_the_promised_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["quickstart", "--out", s(&dir.path().join("qs"))]);
+    let text = ok(&out);
+    assert!(text.contains("| synthetic/promoter | cnn-gb |"), "{text}");
+    let scores: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("qs/scores.json")).unwrap())
+            .unwrap();
+    let acc = scores["splits"]["test"]["accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.90, "quickstart test accuracy {acc}");
+}

@@ -25,3 +25,60 @@ pub fn shared_data(test: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// Writes a FASTA file of `(name, sequence)` records, 60 bases per line.
+pub fn write_fasta(path: &std::path::Path, records: &[(String, String)]) {
+    let mut text = String::new();
+    for (name, seq) in records {
+        text.push('>');
+        text.push_str(name);
+        text.push('\n');
+        for chunk in seq.as_bytes().chunks(60) {
+            text.push_str(std::str::from_utf8(chunk).unwrap());
+            text.push('\n');
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// A tiny two-class FASTA task in `dir`: `n` records per class of 64 bp; promoters carry
+/// `TATAAA`. Some bases are lower case or IUPAC codes (normalised on reading). Returns the task
+/// spec `fasta:promoter=...,background=...`.
+pub fn tiny_task(dir: &std::path::Path, n: usize) -> String {
+    let mut state = 12345u64;
+    let mut base = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        b"ACGT"[(state >> 62) as usize] as char
+    };
+    let mut pos = Vec::new();
+    let mut neg = Vec::new();
+    for i in 0..n {
+        let mut p: String = (0..64).map(|_| base()).collect();
+        p.replace_range(20..26, "TATAAA");
+        if i % 5 == 0 {
+            p.replace_range(0..3, "acR");
+        }
+        pos.push((format!("pos{i}"), p));
+        neg.push((format!("neg{i}"), (0..64).map(|_| base()).collect()));
+    }
+    let p = dir.join("promoter.fa");
+    let b = dir.join("background.fa");
+    write_fasta(&p, &pos);
+    write_fasta(&b, &neg);
+    format!("fasta:background={},promoter={}", b.display(), p.display())
+}
+
+/// Asserts a failed run: non-zero exit, no panic, and stderr containing every `needle`.
+pub fn assert_clean_failure(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected a failure; stderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "panicked:\n{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "stderr lacks {n:?}:\n{stderr}");
+    }
+}

@@ -2,6 +2,12 @@
 //!
 //! CPU: burn-flex (default; ~10× burn-ndarray on the CNN, see `../shared/PERF-NOTES.md`), or
 //! burn-ndarray with the `ndarray` feature. GPU: burn-cuda with the `cuda` feature.
+//!
+//! Code that trains or evaluates is generic over `B: AutodiffBackend`; it implements
+//! [`WithBackend`] and [`dispatch`] picks the backend from `--device`.
+
+use anyhow::{Result, bail};
+use burn::tensor::backend::AutodiffBackend;
 
 #[cfg(not(feature = "ndarray"))]
 pub type Cpu = burn::backend::Flex;
@@ -15,3 +21,131 @@ pub type CpuTrain = burn::backend::Autodiff<Cpu>;
 pub type Cuda = burn::backend::Cuda;
 #[cfg(feature = "cuda")]
 pub type CudaTrain = burn::backend::Autodiff<Cuda>;
+
+/// A device named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceChoice {
+    Cpu,
+    /// `cuda` (= `cuda:0`) or `cuda:N`.
+    Cuda(usize),
+}
+
+impl DeviceChoice {
+    /// Parses `cpu`, `cuda`, `cuda:N`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "cuda" | "gpu" => Ok(DeviceChoice::Cuda(0)),
+            _ => match s.strip_prefix("cuda:").map(str::parse::<usize>) {
+                Some(Ok(i)) => Ok(DeviceChoice::Cuda(i)),
+                _ => bail!("unknown device {s:?}: expected cpu, cuda or cuda:N"),
+            },
+        }
+    }
+}
+
+/// Work that runs on any autodiff backend.
+pub trait WithBackend {
+    type Output;
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output>;
+}
+
+/// Runs `job` on the backend of `device` (`cpu`, `cuda`, `cuda:N`).
+pub fn dispatch<J: WithBackend>(device: &str, job: J) -> Result<J::Output> {
+    match DeviceChoice::parse(device)? {
+        DeviceChoice::Cpu => job.run::<CpuTrain>(Default::default()),
+        #[cfg(feature = "cuda")]
+        DeviceChoice::Cuda(i) => job.run::<CudaTrain>(burn::backend::cuda::CudaDevice::new(i)),
+        #[cfg(not(feature = "cuda"))]
+        DeviceChoice::Cuda(_) => bail!(
+            "device {device:?} needs a build with CUDA: cargo build --release -p strand-runner \
+             --features cuda"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_parse() {
+        assert_eq!(DeviceChoice::parse("cpu").unwrap(), DeviceChoice::Cpu);
+        assert_eq!(
+            DeviceChoice::parse("cuda:1").unwrap(),
+            DeviceChoice::Cuda(1)
+        );
+        assert!(DeviceChoice::parse("tpu").is_err());
+    }
+}
+
+/// Floating-point precision of a run (`--precision`).
+///
+/// `f32`: everything in f32. `bf16` (CUDA only): the backend's float type is bf16, so
+/// parameters, activations, gradients and optimizer moments are all stored in bf16 (no f32
+/// master weights); cubecl's matrix products read bf16 and accumulate in f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    Bf16,
+}
+
+impl Precision {
+    /// Parses `f32` or `bf16`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "f32" | "fp32" => Ok(Precision::F32),
+            "bf16" => Ok(Precision::Bf16),
+            _ => bail!("unknown precision {s:?}: expected f32 or bf16"),
+        }
+    }
+}
+
+/// burn-cuda with bf16 floats.
+#[cfg(feature = "cuda")]
+pub type CudaBf16 = burn::backend::Cuda<burn::tensor::bf16, i32>;
+#[cfg(feature = "cuda")]
+pub type CudaBf16Train = burn::backend::Autodiff<CudaBf16>;
+
+/// [`dispatch`] with a precision: `bf16` runs on [`CudaBf16Train`] and needs a CUDA device.
+pub fn dispatch_with_precision<J: WithBackend>(
+    device: &str,
+    precision: Precision,
+    job: J,
+) -> Result<J::Output> {
+    match (DeviceChoice::parse(device)?, precision) {
+        (_, Precision::F32) => dispatch(device, job),
+        (DeviceChoice::Cpu, Precision::Bf16) => {
+            bail!("--precision bf16 needs a CUDA device; the CPU backend trains in f32")
+        }
+        #[cfg(feature = "cuda")]
+        (DeviceChoice::Cuda(i), Precision::Bf16) => {
+            job.run::<CudaBf16Train>(burn::backend::cuda::CudaDevice::new(i))
+        }
+        #[cfg(not(feature = "cuda"))]
+        (DeviceChoice::Cuda(_), Precision::Bf16) => dispatch(device, job),
+    }
+}
+
+#[cfg(test)]
+mod precision_tests {
+    use super::*;
+
+    #[test]
+    fn precisions_parse_and_bf16_needs_cuda() {
+        assert_eq!(Precision::parse("f32").unwrap(), Precision::F32);
+        assert_eq!(Precision::parse("bf16").unwrap(), Precision::Bf16);
+        assert!(Precision::parse("f16").is_err());
+
+        struct Nothing;
+        impl WithBackend for Nothing {
+            type Output = ();
+            fn run<B: AutodiffBackend>(self, _device: B::Device) -> Result<()> {
+                Ok(())
+            }
+        }
+        let e = dispatch_with_precision("cpu", Precision::Bf16, Nothing).unwrap_err();
+        assert!(e.to_string().contains("CUDA"), "{e}");
+        dispatch_with_precision("cpu", Precision::F32, Nothing).unwrap();
+    }
+}

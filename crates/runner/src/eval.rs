@@ -1,5 +1,120 @@
-//! `strand eval`.
+//! `strand eval`: reload a run's config, model and best weights, re-score one split and rewrite
+//! that split's entry in `scores.json`.
 
-pub fn run(_args: crate::cli::EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`eval` is not implemented yet")
+use crate::backend::{self, WithBackend};
+use crate::cli::EvalArgs;
+use crate::config::RunConfig;
+use crate::model_preset::ModelSpec;
+use crate::run_dir::{self, RunDir};
+use crate::task_data::TaskData;
+use crate::train::recorder;
+use anyhow::{Context, Result, bail};
+use burn::module::{AutodiffModule, Module};
+use burn::tensor::backend::AutodiffBackend;
+use std::collections::BTreeMap;
+use std::path::Path;
+use strand_data::Split;
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    if args.predictions {
+        bail!("--predictions is not available yet");
+    }
+    let split: Split = args.split.parse()?;
+    let metrics = evaluate_run(&args.run, split, args.loc.data_dir.as_deref(), args.device)?;
+    println!("{}", format_metrics(&args.run, split, &metrics));
+    Ok(())
+}
+
+/// Re-scores `split` of the run in `dir` and stores it in its `scores.json`.
+pub fn evaluate_run(
+    dir: &Path,
+    split: Split,
+    data_dir: Option<&Path>,
+    device: Option<String>,
+) -> Result<BTreeMap<String, f64>> {
+    let run = RunDir::existing(dir)?;
+    let mut scores = run
+        .read_scores()
+        .with_context(|| format!("{} is not a finished run", dir.display()))?;
+    let mut cfg = RunConfig::load(&run.path(run_dir::CONFIG))?;
+    if let Some(d) = data_dir {
+        cfg.data_dir = Some(std::path::absolute(d)?);
+    }
+    if let Some(d) = device {
+        cfg.device = d;
+    }
+    let spec_path = run.path(run_dir::MODEL_SPEC);
+    let spec: ModelSpec = serde_json::from_str(
+        &std::fs::read_to_string(&spec_path)
+            .with_context(|| format!("reading {}", spec_path.display()))?,
+    )
+    .with_context(|| format!("{} is not a valid model spec", spec_path.display()))?;
+    let data = TaskData::open(&cfg)?;
+    if data.objective != spec.objective() {
+        bail!(
+            "the model in {} was built for {:?}, but task {} needs {:?}",
+            dir.display(),
+            spec.objective(),
+            cfg.task,
+            data.objective
+        );
+    }
+    let metrics = backend::dispatch(
+        &cfg.device,
+        EvalJob {
+            spec: &spec,
+            data: &data,
+            run: &run,
+            split,
+            batch_size: cfg.batch_size,
+        },
+    )?;
+    scores
+        .splits
+        .insert(split.as_str().to_string(), metrics.clone());
+    run.write_scores(&scores)?;
+    Ok(metrics)
+}
+
+struct EvalJob<'a> {
+    spec: &'a ModelSpec,
+    data: &'a TaskData,
+    run: &'a RunDir,
+    split: Split,
+    batch_size: usize,
+}
+
+impl WithBackend for EvalJob<'_> {
+    type Output = BTreeMap<String, f64>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output> {
+        let weights = self.run.path(run_dir::WEIGHTS);
+        let format = self.spec.input_format();
+        match self.spec {
+            ModelSpec::Cnn { config, .. } => {
+                let model = config
+                    .init::<B>(&device)
+                    .load_file(weights.clone(), &recorder(), &device)
+                    .with_context(|| format!("loading weights {}.mpk", weights.display()))?
+                    .valid();
+                self.data
+                    .evaluate(&model, self.split, format, self.batch_size, &device)
+            }
+        }
+    }
+}
+
+fn format_metrics(dir: &Path, split: Split, m: &BTreeMap<String, f64>) -> String {
+    let mut s = format!(
+        "{} — {split}\n\n| metric | value |\n|---|---:|\n",
+        dir.display()
+    );
+    for (k, v) in m {
+        if k == "n" {
+            s.push_str(&format!("| {k} | {v:.0} |\n"));
+        } else {
+            s.push_str(&format!("| {k} | {v:.4} |\n"));
+        }
+    }
+    s
 }

@@ -1,18 +1,25 @@
 //! The `strand` binary: parses the command line and dispatches. Nothing else lives here.
 
 mod backend;
+mod batch;
 mod bench;
 mod cli;
+mod config;
 mod data_cmd;
 mod eval;
 mod fetch_cmd;
+mod model_preset;
 mod pretrain;
+mod progress;
 mod quickstart;
 mod report;
+mod run_dir;
 mod sweep;
+mod task_data;
 mod tasks;
 mod tokenizer_cmd;
 mod train;
+mod trainer;
 
 use clap::Parser;
 use cli::{Cli, Command};

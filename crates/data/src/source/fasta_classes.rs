@@ -10,7 +10,6 @@ use crate::source::{RecordIter, Source};
 use crate::{DataError, Label, Record, Result, Split};
 use flate2::read::MultiGzDecoder;
 use noodles::fasta;
-use noodles::fasta::record::Definition;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -226,25 +225,52 @@ impl FastaRecords {
         })
     }
 
-    fn read_one(&mut self) -> Result<Option<Record>> {
-        let mut definition = Definition::default();
-        let n = self.reader.read_definition(&mut definition).map_err(|e| {
-            let message = if self.index == 0 {
-                format!("not a FASTA file: the first line must start with '>' ({e})")
-            } else {
-                format!("bad header line ({e})")
-            };
-            DataError::BadRecord {
-                path: self.path.clone(),
-                record: format!("#{}", self.index + 1),
-                message,
+    /// Reads the next header line (skipping blank lines) and returns the record's name: the
+    /// first word after `>`. Headers are parsed here rather than by noodles because real files
+    /// (CNNProm's E. coli set) write `> 6400`, with a space before the name, which noodles
+    /// rejects; sequence lines are read by noodles.
+    fn read_header(&mut self) -> Result<Option<String>> {
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = self
+                .reader
+                .get_mut()
+                .read_until(b'\n', &mut line)
+                .map_err(|e| DataError::io(&self.path, e))?;
+            if n == 0 {
+                return Ok(None);
             }
-        })?;
-        if n == 0 {
-            return Ok(None);
+            let text = line.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            let Some(definition) = text.strip_prefix(b">") else {
+                let message = if self.index == 0 {
+                    "not a FASTA file: the first line must start with '>'".to_string()
+                } else {
+                    "expected a header line starting with '>'".to_string()
+                };
+                return Err(DataError::BadRecord {
+                    path: self.path.clone(),
+                    record: format!("#{}", self.index + 1),
+                    message,
+                });
+            };
+            let name = definition
+                .split(|b| b.is_ascii_whitespace())
+                .find(|w| !w.is_empty())
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .unwrap_or_else(|| format!("record_{}", self.index + 1));
+            return Ok(Some(name));
         }
+    }
+
+    fn read_one(&mut self) -> Result<Option<Record>> {
+        let Some(name) = self.read_header()? else {
+            return Ok(None);
+        };
         self.index += 1;
-        let name = String::from_utf8_lossy(definition.name()).into_owned();
         let record = format!("{name} (#{})", self.index);
         let mut seq = Vec::new();
         self.reader
@@ -311,7 +337,11 @@ mod tests {
     #[test]
     fn multi_line_plain_and_gzip() {
         let dir = tempfile::tempdir().unwrap();
-        let a = write(dir.path(), "a.fa", b">r1 desc\nACGT\nacgt\n>r2\nRYAC\n");
+        let a = write(
+            dir.path(),
+            "a.fa",
+            b">r1 desc\nACGT\nacgt\n\n> r2\r\nRYAC\r\n",
+        );
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(b">p1\nTTTT\nGG\n").unwrap();
         let b = write(dir.path(), "b.fa.gz", &gz.finish().unwrap());

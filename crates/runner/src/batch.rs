@@ -1,0 +1,254 @@
+//! From records to batches: tokenise, add BOS/EOS, pad or crop, group. Batches are plain vectors
+//! (built on a background thread by [`strand_data::stream::Prefetch`]); tensors are made on the
+//! training thread by [`HostBatch::to_tensors`].
+
+use anyhow::{Result, bail};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
+use std::sync::Arc;
+use strand_data::{Label, Record};
+use strand_model::Tokenizer;
+use strand_model::classifier::{Objective, Targets, TokenBatch};
+use strand_model::tokenize::{AnyTokenizer, BOS, EOS, PAD};
+
+/// How long a batch's rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PadTo {
+    /// Every row has exactly this many tokens: shorter ones are right-padded, longer ones
+    /// right-cropped (the Genomic Benchmarks CNN).
+    Fixed(usize),
+    /// Rows are padded to the longest row of the batch, cropped at `max` (T5 inputs; the CNN
+    /// uses `Fixed`).
+    #[allow(dead_code)]
+    Longest { max: usize },
+}
+
+/// Token layout of a model's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputFormat {
+    pub bos: bool,
+    pub eos: bool,
+    pub pad_to: PadTo,
+}
+
+impl InputFormat {
+    /// The ids of one sequence: `[BOS] tokens [EOS]`, cropped to the maximum length.
+    pub fn encode(&self, tok: &AnyTokenizer, seq: &[u8]) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(seq.len() + 2);
+        if self.bos {
+            ids.push(BOS);
+        }
+        ids.extend(tok.encode(seq));
+        if self.eos {
+            ids.push(EOS);
+        }
+        let max = match self.pad_to {
+            PadTo::Fixed(n) | PadTo::Longest { max: n } => n,
+        };
+        ids.truncate(max);
+        ids
+    }
+}
+
+/// A batch on the host: row-major token ids with their mask, and labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostBatch {
+    /// `rows × len` ids.
+    pub tokens: Vec<i64>,
+    /// `rows × len`, `true` on real tokens.
+    pub mask: Vec<bool>,
+    pub rows: usize,
+    pub len: usize,
+    pub labels: Vec<Label>,
+}
+
+impl HostBatch {
+    /// Pads `seqs` (already encoded) into one batch.
+    pub fn pad(seqs: Vec<Vec<u32>>, labels: Vec<Label>, pad_to: PadTo) -> Self {
+        let len = match pad_to {
+            PadTo::Fixed(n) => n,
+            PadTo::Longest { max } => seqs.iter().map(Vec::len).max().unwrap_or(1).clamp(1, max),
+        };
+        let rows = seqs.len();
+        let mut tokens = Vec::with_capacity(rows * len);
+        let mut mask = Vec::with_capacity(rows * len);
+        for s in &seqs {
+            let n = s.len().min(len);
+            tokens.extend(s[..n].iter().map(|&t| t as i64));
+            tokens.extend(std::iter::repeat_n(PAD as i64, len - n));
+            mask.extend(std::iter::repeat_n(true, n));
+            mask.extend(std::iter::repeat_n(false, len - n));
+        }
+        HostBatch {
+            tokens,
+            mask,
+            rows,
+            len,
+            labels,
+        }
+    }
+
+    /// The token ids and mask as tensors on `device`.
+    ///
+    /// # Shapes
+    /// - tokens, mask: `[rows, len]`
+    pub fn token_batch<B: Backend>(&self, device: &B::Device) -> TokenBatch<B> {
+        let shape = [self.rows, self.len];
+        TokenBatch {
+            tokens: Tensor::<B, 2, Int>::from_data(
+                TensorData::new(self.tokens.clone(), shape),
+                device,
+            ),
+            mask: Tensor::from_data(TensorData::new(self.mask.clone(), shape), device),
+        }
+    }
+
+    /// The targets the objective trains on; an error if a label does not fit it.
+    ///
+    /// # Shapes
+    /// - output: `[rows]`
+    pub fn targets<B: Backend>(
+        &self,
+        objective: Objective,
+        device: &B::Device,
+    ) -> Result<Targets<B>> {
+        Ok(match objective {
+            Objective::BinaryLogit | Objective::Softmax { .. } => {
+                let mut v = Vec::with_capacity(self.rows);
+                for l in &self.labels {
+                    match l {
+                        Label::Class(c) => v.push(*c as i64),
+                        other => bail!("a classification task got the label {other:?}"),
+                    }
+                }
+                Targets::Classes(Tensor::from_data(TensorData::new(v, [self.rows]), device))
+            }
+            Objective::Regression => {
+                let mut v = Vec::with_capacity(self.rows);
+                for l in &self.labels {
+                    match l.as_f64() {
+                        Some(x) => v.push(x as f32),
+                        None => bail!("a regression task got a record without a label"),
+                    }
+                }
+                Targets::Values(Tensor::from_data(TensorData::new(v, [self.rows]), device))
+            }
+        })
+    }
+
+    /// Both [`HostBatch::token_batch`] and [`HostBatch::targets`].
+    pub fn to_tensors<B: Backend>(
+        &self,
+        objective: Objective,
+        device: &B::Device,
+    ) -> Result<(TokenBatch<B>, Targets<B>)> {
+        Ok((self.token_batch(device), self.targets(objective, device)?))
+    }
+}
+
+/// Groups a record stream into batches of `batch_size` (the last may be smaller). Stops at the
+/// first error, which it yields.
+pub fn batches<I>(
+    records: I,
+    tok: Arc<AnyTokenizer>,
+    format: InputFormat,
+    batch_size: usize,
+) -> impl Iterator<Item = strand_data::Result<HostBatch>> + Send
+where
+    I: Iterator<Item = strand_data::Result<Record>> + Send,
+{
+    let mut records = records.fuse();
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let mut seqs = Vec::with_capacity(batch_size);
+        let mut labels = Vec::with_capacity(batch_size);
+        for r in records.by_ref() {
+            match r {
+                Ok(r) => {
+                    seqs.push(format.encode(&tok, &r.seq));
+                    labels.push(r.label);
+                    if seqs.len() == batch_size {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        if seqs.is_empty() {
+            None
+        } else {
+            Some(Ok(HostBatch::pad(seqs, labels, format.pad_to)))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strand_data::Split;
+    use strand_model::tokenize::nucleotide::NucleotideTokenizer;
+
+    fn rec(seq: &[u8], c: u32) -> strand_data::Result<Record> {
+        Ok(Record {
+            id: String::new(),
+            seq: seq.to_vec(),
+            label: Label::Class(c),
+            split: Split::Train,
+        })
+    }
+
+    #[test]
+    fn bos_eos_pad_and_crop() {
+        let tok = Arc::new(AnyTokenizer::Nucleotide(NucleotideTokenizer));
+        let fmt = InputFormat {
+            bos: true,
+            eos: true,
+            pad_to: PadTo::Fixed(5),
+        };
+        let recs = vec![rec(b"AC", 0), rec(b"ACGTA", 1), rec(b"G", 1)];
+        let b: Vec<HostBatch> = batches(recs.into_iter(), tok, fmt, 2)
+            .map(|b| b.unwrap())
+            .collect();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].rows, 2);
+        assert_eq!(b[0].tokens, vec![3, 104, 105, 1, 0, 3, 104, 105, 106, 107]);
+        assert_eq!(b[0].mask[..5], [true, true, true, true, false]);
+        assert_eq!(b[1].tokens, vec![3, 106, 1, 0, 0]);
+        assert_eq!(b[1].labels, vec![Label::Class(1)]);
+    }
+
+    #[test]
+    fn longest_pads_to_the_batch() {
+        let b = HostBatch::pad(
+            vec![vec![5, 6, 7], vec![8]],
+            vec![],
+            PadTo::Longest { max: 10 },
+        );
+        assert_eq!((b.rows, b.len), (2, 3));
+        assert_eq!(b.tokens, vec![5, 6, 7, 8, 0, 0]);
+    }
+
+    #[test]
+    fn errors_stop_the_stream() {
+        let tok = Arc::new(AnyTokenizer::Nucleotide(NucleotideTokenizer));
+        let fmt = InputFormat {
+            bos: false,
+            eos: false,
+            pad_to: PadTo::Fixed(4),
+        };
+        let recs = vec![
+            rec(b"AC", 0),
+            Err(strand_data::DataError::Invalid("boom".into())),
+            rec(b"AC", 0),
+        ];
+        let out: Vec<_> = batches(recs.into_iter(), tok, fmt, 8).collect();
+        assert_eq!(out.len(), 1);
+        assert!(out[0].is_err());
+    }
+}
