@@ -3,6 +3,7 @@
 
 pub mod classifier;
 pub mod cnn;
+pub mod heads;
 pub mod ops;
 pub mod span_corruption;
 pub mod t5;

@@ -1,0 +1,163 @@
+//! Encoder-only heads: the T5 encoder's states averaged over the real (non-pad) tokens, then one
+//! linear layer. [`T5Pooled`] fine-tunes everything; [`T5Probe`] freezes the encoder.
+
+use burn::module::Module;
+use burn::nn::{Embedding, Linear};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Bool, Int, Tensor};
+
+use crate::classifier::{SequenceModel, TokenBatch};
+use crate::t5::model::key_padding_mask;
+use crate::t5::stack::T5Stack;
+
+/// The token embedding and encoder stack of a T5 (the decoder and LM head are not kept).
+/// Field names match [`crate::t5::T5Model`]'s.
+#[derive(Module, Debug)]
+pub struct T5Encoder<B: Backend> {
+    /// Token embedding `[vocab, d_model]`.
+    pub shared: Embedding<B>,
+    /// Bidirectional encoder.
+    pub encoder: T5Stack<B>,
+}
+
+impl<B: Backend> T5Encoder<B> {
+    /// Encoder states, exactly as [`crate::t5::T5Model::encode`].
+    ///
+    /// # Shapes
+    /// - tokens, mask: `[batch, len]` (mask true on real tokens)
+    /// - output: `[batch, len, d_model]`
+    pub fn encode(&self, tokens: Tensor<B, 2, Int>, mask: Tensor<B, 2, Bool>) -> Tensor<B, 3> {
+        let padding = key_padding_mask(mask.int());
+        self.encoder
+            .forward(self.shared.forward(tokens), Some(padding), None)
+    }
+
+    /// Width of the encoder states.
+    pub fn d_model(&self) -> usize {
+        self.shared.weight.shape().dims::<2>()[1]
+    }
+
+    /// Rows of the embedding.
+    pub fn vocab_size(&self) -> usize {
+        self.shared.weight.shape().dims::<2>()[0]
+    }
+
+    /// Sets every dropout probability of the stack to 0 (a frozen feature extractor).
+    pub(crate) fn without_dropout(mut self) -> Self {
+        let stack = &mut self.encoder;
+        stack.dropout.prob = 0.0;
+        for block in &mut stack.block {
+            block.self_attention.dropout.prob = 0.0;
+            block.self_attention.attention.dropout.prob = 0.0;
+            if let Some(cross) = block.cross_attention.as_mut() {
+                cross.dropout.prob = 0.0;
+                cross.attention.dropout.prob = 0.0;
+            }
+            block.ff.dropout.prob = 0.0;
+            block.ff.dense_relu_dense.dropout.prob = 0.0;
+        }
+        self
+    }
+}
+
+/// Mean of `states` over the positions where `mask` is true; a row without any real token gives
+/// zeros (not NaN).
+///
+/// # Shapes
+/// - states: `[batch, len, d]`
+/// - mask: `[batch, len]`
+/// - output: `[batch, d]`
+pub fn masked_mean<B: Backend>(states: Tensor<B, 3>, mask: Tensor<B, 2, Bool>) -> Tensor<B, 2> {
+    let [batch, len, d] = states.dims();
+    let weights = mask.float().reshape([batch, len, 1]);
+    let count = weights
+        .clone()
+        .sum_dim(1)
+        .clamp_min(1.0)
+        .reshape([batch, 1]);
+    let total: Tensor<B, 2> = (states * weights).sum_dim(1).reshape([batch, d]);
+    total / count
+}
+
+/// Encoder → mean over real tokens → linear `d_model → n_out`. Everything trains.
+#[derive(Module, Debug)]
+pub struct T5Pooled<B: Backend> {
+    /// Embedding and encoder.
+    pub encoder: T5Encoder<B>,
+    /// Output layer `d_model → n_out` (with bias).
+    pub head: Linear<B>,
+}
+
+impl<B: Backend> T5Pooled<B> {
+    /// Pooled encoder features.
+    ///
+    /// # Shapes
+    /// - batch: `[batch, len]`
+    /// - output: `[batch, d_model]`
+    pub fn features(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+        let states = self
+            .encoder
+            .encode(batch.tokens.clone(), batch.mask.clone());
+        masked_mean(states, batch.mask.clone())
+    }
+}
+
+impl<B: Backend> SequenceModel<B> for T5Pooled<B> {
+    /// # Shapes
+    /// - `batch.tokens`, `batch.mask`: `[batch, len]`
+    /// - output: `[batch, n_out]`
+    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+        self.head.forward(self.features(batch))
+    }
+
+    fn n_out(&self) -> usize {
+        self.head.weight.shape().dims::<2>()[1]
+    }
+}
+
+/// Linear probe: a frozen encoder (its parameters are marked `no_grad`, its output is detached,
+/// and it runs without dropout) → mean over real tokens → linear `d_model → n_out`. Only the
+/// linear layer trains.
+#[derive(Module, Debug)]
+pub struct T5Probe<B: Backend> {
+    /// Frozen embedding and encoder.
+    pub encoder: T5Encoder<B>,
+    /// Output layer `d_model → n_out` (with bias), the only trained parameters.
+    pub head: Linear<B>,
+}
+
+impl<B: Backend> T5Probe<B> {
+    /// Freezes `encoder` and puts `head` on top.
+    pub fn new(encoder: T5Encoder<B>, head: Linear<B>) -> Self {
+        T5Probe {
+            encoder: encoder.without_dropout().no_grad(),
+            head,
+        }
+    }
+
+    /// Pooled features of the frozen encoder, detached from any autodiff graph.
+    ///
+    /// # Shapes
+    /// - batch: `[batch, len]`
+    /// - output: `[batch, d_model]`
+    pub fn features(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+        let states = self
+            .encoder
+            .encode(batch.tokens.clone(), batch.mask.clone())
+            .detach();
+        masked_mean(states, batch.mask.clone())
+    }
+}
+
+impl<B: Backend> SequenceModel<B> for T5Probe<B> {
+    /// # Shapes
+    /// - `batch.tokens`, `batch.mask`: `[batch, len]`
+    /// - output: `[batch, n_out]`
+    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+        self.head.forward(self.features(batch))
+    }
+
+    fn n_out(&self) -> usize {
+        self.head.weight.shape().dims::<2>()[1]
+    }
+}

@@ -1,0 +1,95 @@
+//! The text-to-text head, as GUANinE's T5 baselines: the full encoder–decoder, one decoder step
+//! from the start token `[PAD = 0]`, its LM-head logits read at the label tokens only.
+//!
+//! # Where the label tokens live
+//!
+//! The vocabulary is **extended**: a tokenizer of `V` ids (specials 0…103 and its own tokens, see
+//! [`crate::tokenize`]) gets `n_labels` extra ids `V … V + n_labels − 1`, label `k` (class index,
+//! ordinal level − min, or regression bin) being id `V + k`. No tokenizer ever produces an id
+//! `≥ V`, so label tokens cannot collide with sequence tokens, special tokens or the span-corruption
+//! sentinels. [`extend_vocab`] appends the rows to the shared embedding and (untied) LM head.
+
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Distribution, Int, Tensor};
+
+use crate::classifier::{SequenceModel, TokenBatch};
+use crate::t5::T5Model;
+use crate::tokenize::PAD;
+
+/// T5 encoder–decoder whose output is the first decoder step's logits at the label tokens.
+#[derive(Module, Debug)]
+pub struct T5TextToText<B: Backend> {
+    /// The model, vocabulary already extended by the label tokens.
+    pub t5: T5Model<B>,
+    /// Id of label token 0 (= the tokenizer's vocabulary size).
+    pub first_label: usize,
+    /// Number of label tokens.
+    pub n_labels: usize,
+}
+
+impl<B: Backend> T5TextToText<B> {
+    /// Ids of the label tokens, `first_label .. first_label + n_labels`.
+    pub fn label_ids(&self) -> std::ops::Range<usize> {
+        self.first_label..self.first_label + self.n_labels
+    }
+}
+
+impl<B: Backend> SequenceModel<B> for T5TextToText<B> {
+    /// Encoder over the batch, decoder once from `[PAD]`, LM-head logits at the label ids.
+    ///
+    /// # Shapes
+    /// - `batch.tokens`, `batch.mask`: `[batch, len]`
+    /// - output: `[batch, n_labels]`
+    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+        let [b, _] = batch.tokens.dims();
+        let device = batch.tokens.device();
+        let mask = batch.mask.clone().int();
+        let enc = self.t5.encode(batch.tokens.clone(), mask.clone());
+        let start = Tensor::<B, 2, Int>::full([b, 1], PAD as i64, &device);
+        let logits = self.t5.decode(start, None, enc, mask); // [b, 1, vocab]
+        logits
+            .narrow(2, self.first_label, self.n_labels)
+            .reshape([b, self.n_labels])
+    }
+
+    fn n_out(&self) -> usize {
+        self.n_labels
+    }
+}
+
+/// Appends `extra` ids to `model`'s vocabulary: new rows of the shared embedding ~ N(0, 1) (T5's
+/// embedding initialisation) and, when the LM head is untied, new LM-head rows ~ N(0, 1/d_model),
+/// so that the new tokens' first logits have unit scale, as the tied head's do (tied logits are
+/// scaled by `d_model^-0.5`). Existing rows are unchanged.
+///
+/// # Shapes
+/// - `shared.weight`: `[V, d]` → `[V + extra, d]`
+/// - `lm_head.weight` (burn's `[d_input, d_output]` layout): `[d, V]` → `[d, V + extra]`
+pub fn extend_vocab<B: Backend>(
+    mut model: T5Model<B>,
+    extra: usize,
+    device: &B::Device,
+) -> T5Model<B> {
+    if extra == 0 {
+        return model;
+    }
+    let d = model.d_model();
+    let rows = Tensor::<B, 2>::random([extra, d], Distribution::Normal(0.0, 1.0), device);
+    model.shared.weight = model.shared.weight.map(|w| append(w, rows, 0));
+    if let Some(mut head) = model.lm_head.take() {
+        let std = (d as f64).powf(-0.5);
+        let cols = Tensor::<B, 2>::random([d, extra], Distribution::Normal(0.0, std), device);
+        head.weight = head.weight.map(|w| append(w, cols, 1));
+        model.lm_head = Some(head);
+    }
+    model
+}
+
+/// `cat([w, extra], dim)` as a fresh leaf tensor that requires gradients exactly when `w` did.
+fn append<B: Backend>(w: Tensor<B, 2>, extra: Tensor<B, 2>, dim: usize) -> Tensor<B, 2> {
+    let require_grad = w.is_require_grad();
+    Tensor::cat(vec![w.detach(), extra], dim)
+        .detach()
+        .set_require_grad(require_grad)
+}
