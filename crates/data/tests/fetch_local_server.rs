@@ -17,7 +17,7 @@ use std::time::Duration;
 use strand_data::DataError;
 use strand_data::fetch::layout::{self, Marker};
 use strand_data::fetch::verify::{STORE_FILE, sha256_hex};
-use strand_data::fetch::{FetchOptions, Fetcher, HttpConfig, NoProgress, Status, Target};
+use strand_data::fetch::{FetchOptions, Fetcher, HttpConfig, NoProgress, Progress, Status, Target};
 use zip::write::SimpleFileOptions;
 
 const MAX_CONNECTIONS: usize = 200;
@@ -375,6 +375,26 @@ fn gb_archive_without_a_top_folder_is_accepted() {
     assert_gb_installed(cache.path(), &zip);
 }
 
+/// Records what a fetch reports.
+#[derive(Default)]
+struct Recorder {
+    begins: Vec<(Option<u64>, u64)>,
+    bytes: u64,
+    notes: Vec<String>,
+}
+
+impl Progress for Recorder {
+    fn begin(&mut self, _label: &str, total: Option<u64>, offset: u64) {
+        self.begins.push((total, offset));
+    }
+    fn advance(&mut self, bytes: u64) {
+        self.bytes += bytes;
+    }
+    fn note(&mut self, message: &str) {
+        self.notes.push(message.to_string());
+    }
+}
+
 #[test]
 fn dropped_connection_is_resumed_with_a_range_request() {
     let cache = tempfile::tempdir().unwrap();
@@ -385,8 +405,23 @@ fn dropped_connection_is_resumed_with_a_range_request() {
         zip.clone(),
         Behavior::DropFirst { after: half },
     )]);
-    fetch(options(cache.path(), &server, 3), &format!("gb/{NAME}")).unwrap();
+    let mut progress = Recorder::default();
+    {
+        let mut f = Fetcher::new(options(cache.path(), &server, 3), &mut progress).unwrap();
+        f.fetch(&Target::parse(&format!("gb/{NAME}")).unwrap(), false)
+            .unwrap();
+    }
     assert_gb_installed(cache.path(), &zip);
+    // The progress saw both transfers: the second starts at `half` of the same total, and the
+    // bytes reported add up to the file.
+    let total = Some(zip.len() as u64);
+    assert_eq!(progress.begins, [(total, 0), (total, half as u64)]);
+    assert_eq!(progress.bytes, zip.len() as u64);
+    assert!(
+        progress.notes.iter().any(|n| n.contains("retrying")),
+        "{:?}",
+        progress.notes
+    );
     let seen = server.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!(seen[0].range, None);

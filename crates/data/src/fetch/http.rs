@@ -188,6 +188,7 @@ impl Downloader {
                     ),
                     _ => String::new(),
                 };
+                progress.end();
                 return Err(DataError::Download {
                     url: url.to_string(),
                     message: format!("{last_error} (gave up after {failures} attempts{kept})"),
@@ -208,7 +209,10 @@ impl Downloader {
                     failures += 1;
                     last_error = msg;
                 }
-                Err(AttemptError::Fatal(e)) => return Err(e),
+                Err(AttemptError::Fatal(e)) => {
+                    progress.end();
+                    return Err(e);
+                }
             }
         }
         progress.end();
