@@ -1,7 +1,6 @@
 """Reference fixtures for strand's T5 parity test (crates/model/tests/t5_parity.rs).
 
-Builds randomly initialised Hugging Face `T5ForConditionalGeneration` models (T5 v1.1 layout:
-gated-GELU, no biases, relative position buckets 32 / max distance 128, eps 1e-6, dropout 0),
+Builds randomly initialised Hugging Face `T5ForConditionalGeneration` models (no biases, relative position buckets 32 / max distance 128, eps 1e-6, dropout 0),
 runs one padded batch through them in eager f32 attention and saves
 
     crates/model/tests/fixtures/t5/{untied,tied}/weights.safetensors   HF parameter names
@@ -16,8 +15,9 @@ and 64; the decoder length is 36 (labels padded with -100), so the causal bucket
 
 - `untied`: `tie_word_embeddings = False` (separate `lm_head.weight`, no output scaling), decoder
   attention mask left out (HF's default when training from labels).
-- `tied`: `tie_word_embeddings = True` (logits = (dec * d_model^-0.5) @ shared^T; no
-  `lm_head.weight` stored), and an explicit decoder attention mask that hides the padded tail.
+- `tied`: the T5 v1.0 layout: ReLU feed-forward (`wi`, `wo`), `tie_word_embeddings = True`
+  (logits = (dec * d_model^-0.5) @ shared^T; no `lm_head.weight` stored), and an explicit decoder
+  attention mask that hides the padded tail.
 
 batch.safetensors holds: input_ids, attention_mask, labels, decoder_input_ids (HF's own
 shift-right of labels), decoder_attention_mask (tied only), encoder_last_hidden_state [B,S,d],
@@ -80,9 +80,13 @@ def make_batch(gen: torch.Generator) -> dict[str, torch.Tensor]:
     return dict(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
 
 
-def build(tied: bool, seed: int) -> T5ForConditionalGeneration:
+def shape(ff: str) -> dict:
+    return dict(SHAPE, feed_forward_proj=ff)
+
+
+def build(tied: bool, seed: int, ff: str) -> T5ForConditionalGeneration:
     torch.manual_seed(seed)
-    config = T5Config(**SHAPE, tie_word_embeddings=tied)
+    config = T5Config(**shape(ff), tie_word_embeddings=tied)
     # transformers 5 forces `tie_word_embeddings = True` in T5Config.__post_init__ and keeps the
     # user's choice only as `scale_decoder_outputs`; set the field back so lm_head is separate.
     config.tie_word_embeddings = tied
@@ -122,10 +126,10 @@ def weights(model, tied: bool) -> dict[str, torch.Tensor]:
     return state
 
 
-def variant(name: str, tied: bool, seed: int) -> None:
+def variant(name: str, tied: bool, seed: int, ff: str) -> None:
     gen = torch.Generator().manual_seed(seed + 1000)
     batch = make_batch(gen)
-    model = build(tied, seed)
+    model = build(tied, seed, ff)
     decoder_input_ids = model._shift_right(batch["labels"])
     dec_mask = None
     if tied:
@@ -163,7 +167,7 @@ def variant(name: str, tied: bool, seed: int) -> None:
     if dec_mask is not None:
         tensors["decoder_attention_mask"] = dec_mask.contiguous()
     save_file(tensors, str(target / "batch.safetensors"))
-    config = dict(SHAPE, tie_word_embeddings=tied)
+    config = dict(shape(ff), tie_word_embeddings=tied)
     (target / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
     gap = (out.logits.double() - out64.logits).abs().max() / out64.logits.abs().max()
@@ -174,8 +178,8 @@ def variant(name: str, tied: bool, seed: int) -> None:
 
 
 def main() -> None:
-    variant("untied", tied=False, seed=0)
-    variant("tied", tied=True, seed=1)
+    variant("untied", tied=False, seed=0, ff="gated-gelu")
+    variant("tied", tied=True, seed=1, ff="relu")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 //!
 //! Fixtures: `tests/fixtures/t5/{untied,tied}/` made by `scripts/t5_reference.py` (random HF
 //! `T5ForConditionalGeneration`, d_model 64, 2+2 layers, 4 heads of 16, d_ff 128, vocab 128;
-//! encoder length 70 with padding, decoder length 36 with -100 labels).
+//! encoder length 70 with padding, decoder length 36 with -100 labels). `untied` is the v1.1
+//! layout (gated-GELU, separate `lm_head`), `tied` the v1.0 one (ReLU, tied scaled head).
 //!
 //! Tolerances: logits relative error `max|a − b| / max|b|` ≤ 1e-4; loss `|a − b|` ≤ 1e-5;
 //! encoder states relative error ≤ 1e-4.
@@ -166,8 +167,9 @@ fn parity_untied_v1_1() {
     check("untied");
 }
 
+/// T5 v1.0 layout: ReLU feed-forward, tied and scaled LM head; explicit decoder mask.
 #[test]
-fn parity_tied_with_decoder_mask() {
+fn parity_tied_relu_with_decoder_mask() {
     check("tied");
 }
 
@@ -215,7 +217,9 @@ fn fixture_configs_read_as_hf_configs() {
     assert_eq!(c.feed_forward_proj, FeedForwardProj::GatedGelu);
     assert_eq!(c.dropout_rate, 0.0);
     assert!(!c.tie_word_embeddings);
-    assert!(config("tied").tie_word_embeddings);
+    let tied = config("tied");
+    assert!(tied.tie_word_embeddings);
+    assert_eq!(tied.feed_forward_proj, FeedForwardProj::Relu);
     let bad = r#"{"vocab_size": 8, "d_model": 4, "d_kv": 2, "num_heads": 2, "d_ff": 8,
         "num_layers": 1, "feed_forward_proj": "gated-silu"}"#;
     let err = T5Config::from_hf_json(bad, "x/config.json").unwrap_err();
@@ -255,12 +259,24 @@ fn load_errors_name_the_tensor() {
     }
     assert!(err.to_string().contains("wi_0.weight"), "{err}");
     // An untied model cannot load the tied checkpoint: it has no lm_head.
-    let err = config("untied")
+    let err = config("tied")
+        .with_tie_word_embeddings(false)
         .init::<B>(&device)
         .load_hf_safetensors(&fixture("tied").join("weights.safetensors"))
         .unwrap_err();
     assert!(
         matches!(&err, HfLoadError::Missing { name, .. } if name == "lm_head.weight"),
+        "{err}"
+    );
+    // A gated-GELU model cannot load the ReLU checkpoint.
+    let err = config("tied")
+        .with_feed_forward_proj(FeedForwardProj::GatedGelu)
+        .init::<B>(&device)
+        .load_hf_safetensors(&fixture("tied").join("weights.safetensors"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, HfLoadError::Missing { name, .. }
+            if name == "encoder.block.0.layer.1.DenseReluDense.wi_0.weight"),
         "{err}"
     );
     // A missing file is an I/O error naming it.

@@ -23,15 +23,31 @@ pub fn gelu_tanh<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     x * (inner.tanh() + 1.0) * 0.5
 }
 
-/// The MLP (`DenseReluDense`); field names are the Hugging Face ones.
+/// The gated input of a v1.1 MLP: `gelu_tanh(wi_0·x) ⊙ wi_1·x`.
+#[derive(Module, Debug)]
+pub struct T5GatedIn<B: Backend> {
+    /// Gate projection `d_model → d_ff` (through GELU).
+    pub wi_0: Linear<B>,
+    /// Linear projection `d_model → d_ff`.
+    pub wi_1: Linear<B>,
+}
+
+/// The input projection(s) of the MLP, by feed-forward kind.
+// One value per block; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum T5FeedForwardIn<B: Backend> {
+    /// v1.1 gated-GELU: HF `wi_0`, `wi_1`.
+    GatedGelu(T5GatedIn<B>),
+    /// v1.0 ReLU: HF `wi`.
+    Relu(Linear<B>),
+}
+
+/// The MLP (`DenseReluDense`); parameter names map to Hugging Face's `wi` / `wi_0`, `wi_1`, `wo`.
 #[derive(Module, Debug)]
 pub struct T5DenseReluDense<B: Backend> {
-    /// v1.0 input projection `d_model → d_ff` (ReLU); `None` for gated-GELU.
-    pub wi: Option<Linear<B>>,
-    /// v1.1 gate projection `d_model → d_ff` (through GELU); `None` for ReLU.
-    pub wi_0: Option<Linear<B>>,
-    /// v1.1 linear projection `d_model → d_ff`; `None` for ReLU.
-    pub wi_1: Option<Linear<B>>,
+    /// Input projection(s) `d_model → d_ff` and activation.
+    pub input: T5FeedForwardIn<B>,
     /// Output projection `d_ff → d_model`.
     pub wo: Linear<B>,
     /// Dropout after the activation / gating.
@@ -43,18 +59,15 @@ impl<B: Backend> T5DenseReluDense<B> {
     pub fn new(config: &T5Config, device: &B::Device) -> Self {
         let std = InitStd::of(config);
         let (d, f) = (config.d_model, config.d_ff);
-        let (wi, wi_0, wi_1) = match config.feed_forward_proj {
-            FeedForwardProj::GatedGelu => (
-                None,
-                Some(linear(d, f, std.wi, device)),
-                Some(linear(d, f, std.wi, device)),
-            ),
-            FeedForwardProj::Relu => (Some(linear(d, f, std.wi, device)), None, None),
+        let input = match config.feed_forward_proj {
+            FeedForwardProj::GatedGelu => T5FeedForwardIn::GatedGelu(T5GatedIn {
+                wi_0: linear(d, f, std.wi, device),
+                wi_1: linear(d, f, std.wi, device),
+            }),
+            FeedForwardProj::Relu => T5FeedForwardIn::Relu(linear(d, f, std.wi, device)),
         };
         Self {
-            wi,
-            wi_0,
-            wi_1,
+            input,
             wo: linear(f, d, std.wo, device),
             dropout: DropoutConfig::new(config.dropout_rate).init(),
         }
@@ -64,10 +77,11 @@ impl<B: Backend> T5DenseReluDense<B> {
     /// - x: `[B, T, d_model]`
     /// - output: `[B, T, d_model]`
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let h = match (&self.wi, &self.wi_0, &self.wi_1) {
-            (_, Some(wi_0), Some(wi_1)) => gelu_tanh(wi_0.forward(x.clone())) * wi_1.forward(x),
-            (Some(wi), _, _) => relu(wi.forward(x)),
-            _ => unreachable!("T5DenseReluDense is built with either wi or wi_0 and wi_1"),
+        let h = match &self.input {
+            T5FeedForwardIn::GatedGelu(g) => {
+                gelu_tanh(g.wi_0.forward(x.clone())) * g.wi_1.forward(x)
+            }
+            T5FeedForwardIn::Relu(wi) => relu(wi.forward(x)),
         };
         self.wo.forward(self.dropout.forward(h))
     }
@@ -147,9 +161,8 @@ mod tests {
                 .with_feed_forward_proj(proj);
             let ff = T5LayerFF::<Flex>::new(&c, &device);
             assert_eq!(ff.forward(x.clone()).dims(), [2, 3, 8]);
-            let gated = proj == FeedForwardProj::GatedGelu;
-            assert_eq!(ff.dense_relu_dense.wi_0.is_some(), gated);
-            assert_eq!(ff.dense_relu_dense.wi.is_some(), !gated);
+            let gated = matches!(ff.dense_relu_dense.input, T5FeedForwardIn::GatedGelu(_));
+            assert_eq!(gated, proj == FeedForwardProj::GatedGelu);
         }
     }
 }

@@ -18,7 +18,7 @@ use safetensors::{Dtype, SafeTensors};
 use super::attention::T5Attention;
 use super::block::T5Block;
 use super::config::{FeedForwardProj, T5Config};
-use super::ff::T5DenseReluDense;
+use super::ff::{T5DenseReluDense, T5FeedForwardIn, T5GatedIn};
 use super::model::T5Model;
 use super::norm::T5LayerNorm;
 use super::stack::T5Stack;
@@ -331,14 +331,17 @@ fn dense<B: Backend>(
     old: T5DenseReluDense<B>,
     prefix: &str,
 ) -> Result<T5DenseReluDense<B>, HfLoadError> {
-    let opt = |l: Option<Linear<B>>, n: &str| -> Result<Option<Linear<B>>, HfLoadError> {
-        l.map(|l| linear(ctx, l, &format!("{prefix}.{n}.weight")))
-            .transpose()
+    let input = match old.input {
+        T5FeedForwardIn::GatedGelu(g) => T5FeedForwardIn::GatedGelu(T5GatedIn {
+            wi_0: linear(ctx, g.wi_0, &format!("{prefix}.wi_0.weight"))?,
+            wi_1: linear(ctx, g.wi_1, &format!("{prefix}.wi_1.weight"))?,
+        }),
+        T5FeedForwardIn::Relu(wi) => {
+            T5FeedForwardIn::Relu(linear(ctx, wi, &format!("{prefix}.wi.weight"))?)
+        }
     };
     Ok(T5DenseReluDense {
-        wi: opt(old.wi, "wi")?,
-        wi_0: opt(old.wi_0, "wi_0")?,
-        wi_1: opt(old.wi_1, "wi_1")?,
+        input,
         wo: linear(ctx, old.wo, &format!("{prefix}.wo.weight"))?,
         dropout: old.dropout,
     })
