@@ -45,12 +45,12 @@ impl SplitPlan {
                 self.valid_frac, self.test_frac
             )));
         }
-        if let Some((k, i)) = self.fold {
-            if k < 2 || i >= k {
-                return Err(DataError::Invalid(format!(
-                    "fold {i} of {k}: need k ≥ 2 and 0 ≤ i < k"
-                )));
-            }
+        if let Some((k, i)) = self.fold
+            && (k < 2 || i >= k)
+        {
+            return Err(DataError::Invalid(format!(
+                "fold {i} of {k}: need k ≥ 2 and 0 ≤ i < k"
+            )));
         }
         Ok(())
     }
