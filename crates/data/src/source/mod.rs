@@ -3,6 +3,7 @@
 
 pub mod fasta_classes;
 pub mod synthetic;
+pub mod synthetic_guanine;
 
 use crate::{Record, Result, Split, TaskCard};
 
