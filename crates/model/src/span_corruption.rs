@@ -257,14 +257,17 @@ pub fn corrupt_in_nucleotide_space(
 }
 
 /// T5's `random_spans_helper`: the raw window length `T` whose corrupted inputs fill exactly
-/// `encoder_len` tokens, and the resulting target length. Rounds half to even, no clamping.
+/// `encoder_len` tokens, and the resulting target length. Counts as in [`noise_counts`] (half to
+/// even; its clamps never bind at the defaults, where this reproduces T5's table).
 pub fn plan_lengths(encoder_len: usize, noise_density: f64, mean_span: f64) -> (usize, usize) {
     let lengths = |t: usize| {
-        let noise = (t as f64 * noise_density).round_ties_even() as usize;
-        let spans = (noise as f64 / mean_span).round_ties_even() as usize;
-        (t - noise + spans + 1, noise + spans + 1)
+        let c = noise_counts(t, noise_density, mean_span);
+        (
+            c.num_nonnoise + c.num_spans + 1,
+            c.num_noise + c.num_spans + 1,
+        )
     };
-    let mut t = encoder_len.saturating_sub(1);
+    let mut t = encoder_len.saturating_sub(1).max(1);
     while lengths(t + 1).0 <= encoder_len {
         t += 1;
     }
