@@ -326,11 +326,11 @@ fn load_or_build<T>(
     };
     let mut errors = Vec::new();
     for target in targets {
-        if let Some(parent) = target.parent() {
-            if let Err(e) = std::fs::create_dir_all(parent) {
-                errors.push(format!("{}: {e}", parent.display()));
-                continue;
-            }
+        if let Some(parent) = target.parent()
+            && let Err(e) = std::fs::create_dir_all(parent)
+        {
+            errors.push(format!("{}: {e}", parent.display()));
+            continue;
         }
         match write(&target, &index) {
             Ok(()) => {

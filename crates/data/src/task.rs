@@ -69,18 +69,19 @@ impl TaskSpec {
                 delimiter: b'\t',
             });
         }
-        if let Some((suite, name)) = spec.split_once('/') {
-            if !name.is_empty() && !name.contains('/') {
-                let suite = match suite {
-                    "genomic_benchmarks" => "gb",
-                    s => s,
-                };
-                if ["gb", "guanine", "cnnprom", "synthetic"].contains(&suite) {
-                    return Ok(TaskSpec::Builtin {
-                        suite: suite.to_string(),
-                        name: name.to_string(),
-                    });
-                }
+        if let Some((suite, name)) = spec.split_once('/')
+            && !name.is_empty()
+            && !name.contains('/')
+        {
+            let suite = match suite {
+                "genomic_benchmarks" => "gb",
+                s => s,
+            };
+            if ["gb", "guanine", "cnnprom", "synthetic"].contains(&suite) {
+                return Ok(TaskSpec::Builtin {
+                    suite: suite.to_string(),
+                    name: name.to_string(),
+                });
             }
         }
         Err(DataError::UnknownTask(format!(
@@ -91,7 +92,7 @@ impl TaskSpec {
 }
 
 /// Where to find data and how to derive missing splits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
     /// Directory holding the suite's files (`--data-dir`); `None` means the cache directory.
     pub data_dir: Option<PathBuf>,
@@ -99,16 +100,6 @@ pub struct OpenOptions {
     pub reference: Option<PathBuf>,
     /// How to derive splits the publisher does not provide.
     pub plan: SplitPlan,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions {
-            data_dir: None,
-            reference: None,
-            plan: SplitPlan::default(),
-        }
-    }
 }
 
 /// Opens a task spec into a source that provides train, valid and test splits (derived by

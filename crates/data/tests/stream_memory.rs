@@ -53,7 +53,9 @@ const PEAK_BOUND_KIB: u64 = 96 * 1024;
 #[test]
 fn two_million_records_through_a_shuffle_buffer_in_bounded_memory() {
     let Some((rss_start, _)) = memory_kib() else {
-        println!("SKIP two_million_records_through_a_shuffle_buffer_in_bounded_memory: no /proc/self/status");
+        println!(
+            "SKIP two_million_records_through_a_shuffle_buffer_in_bounded_memory: no /proc/self/status"
+        );
         return;
     };
     let stream = Prefetch::new(ShuffleBuffer::new(generated(N), CAPACITY, 42), 256);

@@ -380,14 +380,14 @@ fn share_renaming_per_fasta(classes: &mut [GbClass]) {
         .map(|c| (c.url.clone(), c.renaming))
         .collect();
     for c in classes.iter_mut() {
-        if c.renaming == Renaming::Identity {
-            if let Some(r) = declared.get(&c.url) {
-                tracing::debug!(
-                    "class {}: using the renaming {r:?} of its FASTA's other class",
-                    c.name
-                );
-                c.renaming = *r;
-            }
+        if c.renaming == Renaming::Identity
+            && let Some(r) = declared.get(&c.url)
+        {
+            tracing::debug!(
+                "class {}: using the renaming {r:?} of its FASTA's other class",
+                c.name
+            );
+            c.renaming = *r;
         }
     }
 }

@@ -195,10 +195,10 @@ impl Rows {
                     .filter(|x| x.fract() == 0.0 && *x >= 0.0 && *x <= u32::MAX as f64)
                     .map(|x| x as u32)
                     .ok_or_else(|| bad(format!("label y = {v:?} is not an integer level")))?;
-                if let Some((lo, hi)) = self.levels {
-                    if level < lo || level > hi {
-                        return Err(bad(format!("label y = {level} is outside {lo}..={hi}")));
-                    }
+                if let Some((lo, hi)) = self.levels
+                    && (level < lo || level > hi)
+                {
+                    return Err(bad(format!("label y = {level} is outside {lo}..={hi}")));
                 }
                 Label::Class(level)
             }

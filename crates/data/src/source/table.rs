@@ -175,15 +175,15 @@ impl Table {
                 classification_metrics(m.len()),
             ),
         };
-        if let LabelKind::Classes { names } = &kind {
-            if names.len() < 2 {
-                return Err(DataError::BadFile {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "a classification task needs at least two labels, found {names:?}"
-                    ),
-                });
-            }
+        if let LabelKind::Classes { names } = &kind
+            && names.len() < 2
+        {
+            return Err(DataError::BadFile {
+                path: path.to_path_buf(),
+                message: format!(
+                    "a classification task needs at least two labels, found {names:?}"
+                ),
+            });
         }
         let splits: Vec<Split> = if splits.is_empty() {
             vec![Split::Train]
