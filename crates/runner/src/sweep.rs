@@ -1,5 +1,422 @@
-//! `strand sweep`.
+//! `strand sweep --config configs/sweeps/<name>.toml`: a grid of tokenizer × model × task × seed
+//! runs, each optionally fine-tuned from a span-corruption pretraining run of its tokenizer,
+//! executed one after the other and summarised by the report.
+//!
+//! Every cell is exactly one `strand train` command line (its flags are built by
+//! [`Cell::train_flags`] and parsed with the CLI's own parser), every pretraining step exactly one
+//! `strand pretrain` command line. The sweep is **resumable**: a cell whose run directory holds
+//! `scores.json` is skipped, one with a started directory is continued with `--resume`; a
+//! pretraining run whose directory holds `summary.json` is not repeated.
+//!
+//! Layout under `out`: `pretrain/<tokenizer>/` and `<tokenizer>/<model>/<task>/seed-<n>/`, then
+//! `report.md` and `report.json`.
 
-pub fn run(_args: crate::cli::SweepArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`sweep` is not implemented yet")
+use crate::cli::{PretrainArgs, SweepArgs, TrainArgs};
+use crate::report;
+use crate::run_dir::SCORES;
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A sweep config file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepConfig {
+    pub name: String,
+    /// Root of the sweep's runs (overridden by `--out`).
+    pub out: PathBuf,
+    pub tokenizers: Vec<TokenizerEntry>,
+    /// Model presets (`t5-tiny`, `cnn-gb`, …).
+    pub models: Vec<String>,
+    /// Task specs.
+    pub tasks: Vec<String>,
+    pub seeds: Vec<u64>,
+    /// Training settings shared by every cell.
+    #[serde(default)]
+    pub train: TrainSettings,
+}
+
+/// One tokenizer of the grid.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenizerEntry {
+    /// Short name, used in directory names.
+    pub name: String,
+    /// Tokenizer spec as `strand train --tokenizer` takes it.
+    pub tokenizer: String,
+    /// Pretraining config (`configs/pretrain/*.toml`) run first; its last checkpoint is every
+    /// cell's `--init`.
+    #[serde(default)]
+    pub pretrain: Option<PathBuf>,
+    /// Override of the pretraining config's `steps`.
+    #[serde(default)]
+    pub pretrain_steps: Option<usize>,
+}
+
+/// `[train]`: flags given to every `strand train`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSettings {
+    pub epochs: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub lr: Option<f64>,
+    pub device: Option<String>,
+}
+
+/// One fine-tuning run of the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub tokenizer: TokenizerEntry,
+    pub model: String,
+    pub task: String,
+    pub seed: u64,
+    /// Run directory.
+    pub dir: PathBuf,
+    /// `--init` checkpoint (the tokenizer's pretraining), if any.
+    pub init: Option<PathBuf>,
+}
+
+/// A name made safe for a directory (`cnnprom/ecoli` → `cnnprom_ecoli`).
+fn safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl SweepConfig {
+    /// Reads a sweep file; unknown keys are errors naming the key.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading sweep config {}", path.display()))?;
+        let c: SweepConfig = toml::from_str(&text)
+            .with_context(|| format!("sweep config {} is not valid", path.display()))?;
+        c.validate()
+            .with_context(|| format!("sweep config {}", path.display()))?;
+        Ok(c)
+    }
+
+    /// Non-empty axes and unique tokenizer names.
+    pub fn validate(&self) -> Result<()> {
+        for (axis, n) in [
+            ("tokenizers", self.tokenizers.len()),
+            ("models", self.models.len()),
+            ("tasks", self.tasks.len()),
+            ("seeds", self.seeds.len()),
+        ] {
+            if n == 0 {
+                bail!("`{axis}` is empty: the grid has no cell");
+            }
+        }
+        for (i, t) in self.tokenizers.iter().enumerate() {
+            if t.name.is_empty() || safe(&t.name) != t.name {
+                bail!(
+                    "tokenizer name {:?} must be a plain directory name ([A-Za-z0-9.-])",
+                    t.name
+                );
+            }
+            if self.tokenizers[..i].iter().any(|o| o.name == t.name) {
+                bail!("tokenizer name {:?} is used twice", t.name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Directory of a tokenizer's pretraining run.
+    pub fn pretrain_dir(&self, out: &Path, t: &TokenizerEntry) -> PathBuf {
+        out.join("pretrain").join(&t.name)
+    }
+
+    /// Every cell, tokenizer-major (so one pretraining feeds consecutive cells), then model,
+    /// task, seed.
+    pub fn cells(&self, out: &Path) -> Vec<Cell> {
+        let mut cells = Vec::new();
+        for t in &self.tokenizers {
+            let init = t
+                .pretrain
+                .as_ref()
+                .map(|_| final_checkpoint(&self.pretrain_dir(out, t)));
+            for model in &self.models {
+                for task in &self.tasks {
+                    for &seed in &self.seeds {
+                        cells.push(Cell {
+                            tokenizer: t.clone(),
+                            model: model.clone(),
+                            task: task.clone(),
+                            seed,
+                            dir: out
+                                .join(&t.name)
+                                .join(safe(model))
+                                .join(safe(task))
+                                .join(format!("seed-{seed}")),
+                            init: init.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        cells
+    }
+}
+
+/// Where a pretraining run's last checkpoint is: `checkpoints/step-N` with the largest N, or
+/// `checkpoints/latest` when none exists yet (the run has not happened; it is resolved again
+/// after pretraining).
+pub fn final_checkpoint(pretrain_dir: &Path) -> PathBuf {
+    let dir = pretrain_dir.join("checkpoints");
+    let best = std::fs::read_dir(&dir).ok().and_then(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let n: usize = name.strip_prefix("step-")?.parse().ok()?;
+                Some((n, e.path()))
+            })
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, p)| p)
+    });
+    best.unwrap_or_else(|| dir.join("latest"))
+}
+
+/// A pretraining run is finished when it wrote `summary.json`.
+pub fn pretrain_finished(dir: &Path) -> bool {
+    dir.join("summary.json").is_file()
+}
+
+impl Cell {
+    /// A cell is finished when its run directory holds `scores.json`.
+    pub fn finished(&self) -> bool {
+        self.dir.join(SCORES).is_file()
+    }
+
+    /// The `strand train` flags of this cell (`--resume` when its directory was started).
+    pub fn train_flags(&self, train: &TrainSettings, data_dir: Option<&Path>) -> Vec<String> {
+        let mut f: Vec<String> = vec![
+            "--task".into(),
+            self.task.clone(),
+            "--model".into(),
+            self.model.clone(),
+            "--tokenizer".into(),
+            self.tokenizer.tokenizer.clone(),
+            "--seed".into(),
+            self.seed.to_string(),
+            "--out".into(),
+            self.dir.display().to_string(),
+        ];
+        let mut opt = |name: &str, v: Option<String>| {
+            if let Some(v) = v {
+                f.push(format!("--{name}"));
+                f.push(v);
+            }
+        };
+        opt("epochs", train.epochs.map(|v| v.to_string()));
+        opt("batch-size", train.batch_size.map(|v| v.to_string()));
+        opt("lr", train.lr.map(|v| v.to_string()));
+        opt("device", train.device.clone());
+        opt("init", self.init.as_ref().map(|p| p.display().to_string()));
+        opt("data-dir", data_dir.map(|p| p.display().to_string()));
+        if self.dir.join(crate::run_dir::CONFIG).is_file() {
+            f.push("--resume".into());
+        }
+        f
+    }
+}
+
+/// `strand train` flags parsed by the CLI's own parser.
+#[derive(Debug, Parser)]
+#[command(name = "train")]
+struct TrainCommand {
+    #[command(flatten)]
+    args: TrainArgs,
+}
+
+/// `strand pretrain` flags parsed by the CLI's own parser.
+#[derive(Debug, Parser)]
+#[command(name = "pretrain")]
+struct PretrainCommand {
+    #[command(flatten)]
+    args: PretrainArgs,
+}
+
+fn parse_train(flags: &[String]) -> Result<TrainArgs> {
+    let argv = std::iter::once("train".to_string()).chain(flags.iter().cloned());
+    Ok(TrainCommand::try_parse_from(argv)
+        .context("building a sweep cell's `strand train` flags")?
+        .args)
+}
+
+pub fn run(args: SweepArgs) -> Result<()> {
+    let config = SweepConfig::load(&args.config)?;
+    let out = args.out.clone().unwrap_or_else(|| config.out.clone());
+    let data_dir = args.loc.data_dir.as_deref();
+    for t in &config.tokenizers {
+        let Some(pretrain) = &t.pretrain else {
+            continue;
+        };
+        let dir = config.pretrain_dir(&out, t);
+        if pretrain_finished(&dir) {
+            tracing::info!("pretraining {} is finished: {}", t.name, dir.display());
+            continue;
+        }
+        let mut flags = vec![
+            "pretrain".to_string(),
+            "--config".into(),
+            pretrain.display().to_string(),
+            "--out".into(),
+            dir.display().to_string(),
+        ];
+        if let Some(steps) = t.pretrain_steps {
+            flags.extend(["--steps".into(), steps.to_string()]);
+        }
+        if dir.join("metrics.jsonl").exists() {
+            flags.push("--resume".into());
+        }
+        tracing::info!("pretraining {}: strand {}", t.name, flags.join(" "));
+        let a = PretrainCommand::try_parse_from(flags)
+            .context("building the `strand pretrain` flags")?
+            .args;
+        crate::pretrain::run(a).with_context(|| format!("pretraining {}", t.name))?;
+    }
+    // Checkpoint paths are resolved after pretraining.
+    let cells = config.cells(&out);
+    let total = cells.len();
+    for (i, cell) in cells.iter().enumerate() {
+        if cell.finished() {
+            tracing::info!("[{}/{total}] finished: {}", i + 1, cell.dir.display());
+            continue;
+        }
+        let flags = cell.train_flags(&config.train, data_dir);
+        tracing::info!("[{}/{total}] strand train {}", i + 1, flags.join(" "));
+        crate::train::run(parse_train(&flags)?)
+            .with_context(|| format!("sweep cell {}", cell.dir.display()))?;
+    }
+    let dirs: Vec<PathBuf> = cells.into_iter().map(|c| c.dir).collect();
+    let runs = report::collect(&dirs)?;
+    let table = report::markdown(&runs)?;
+    crate::run_dir::write_atomic(&out.join("report.md"), table.as_bytes())?;
+    crate::run_dir::write_atomic(&out.join("report.json"), report::json(&runs)?.as_bytes())?;
+    println!("{table}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../../configs/sweeps/tokenization-cnnprom.toml");
+
+    fn shipped() -> SweepConfig {
+        let c: SweepConfig = toml::from_str(SHIPPED).unwrap();
+        c.validate().unwrap();
+        c
+    }
+
+    #[test]
+    fn shipped_config_expands_to_the_full_grid() {
+        let c = shipped();
+        let cells = c.cells(Path::new("/sweep"));
+        assert_eq!(cells.len(), 3 * 3);
+        let mut dirs: Vec<_> = cells.iter().map(|c| c.dir.clone()).collect();
+        dirs.sort();
+        dirs.dedup();
+        assert_eq!(dirs.len(), 9, "run directories must be unique");
+        assert_eq!(
+            cells[0].dir,
+            Path::new("/sweep/nucleotide/t5-tiny/cnnprom_ecoli/seed-0")
+        );
+        assert_eq!(
+            cells[0].init.as_deref(),
+            Some(Path::new("/sweep/pretrain/nucleotide/checkpoints/latest"))
+        );
+        let names: Vec<_> = cells.iter().map(|c| c.tokenizer.name.as_str()).collect();
+        assert_eq!(
+            names[..4],
+            ["nucleotide", "nucleotide", "nucleotide", "kmer6"]
+        );
+        for t in &c.tokenizers {
+            assert!(t.pretrain.as_ref().unwrap().starts_with("configs/pretrain"));
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_empty_axes_are_rejected() {
+        let bad = SHIPPED.replace("seeds = [0]", "seeds = [0]\nsedes = [1]");
+        let e = toml::from_str::<SweepConfig>(&bad).unwrap_err().to_string();
+        assert!(e.contains("sedes"), "{e}");
+        let bad = SHIPPED.replace("epochs = 3", "epochs = 3\nwarmup = 2");
+        assert!(toml::from_str::<SweepConfig>(&bad).is_err());
+        let empty: SweepConfig =
+            toml::from_str(&SHIPPED.replace("seeds = [0]", "seeds = []")).unwrap();
+        assert!(empty.validate().unwrap_err().to_string().contains("seeds"));
+        let twice: SweepConfig =
+            toml::from_str(&SHIPPED.replace("name = \"kmer6\"", "name = \"nucleotide\"")).unwrap();
+        assert!(twice.validate().is_err());
+    }
+
+    #[test]
+    fn cells_are_plain_strand_train_command_lines() {
+        let c = shipped();
+        let cell = &c.cells(Path::new("out"))[4];
+        let flags = cell.train_flags(&c.train, Some(Path::new("../shared/data/cnnprom")));
+        let a = parse_train(&flags).unwrap();
+        assert_eq!(a.task.as_deref(), Some("cnnprom/mouse_tata"));
+        assert_eq!(a.model.as_deref(), Some("t5-tiny"));
+        assert_eq!(a.tokenizer.as_deref(), Some("kmer:6:1"));
+        assert_eq!(
+            (a.epochs, a.batch_size, a.lr),
+            (Some(3), Some(32), Some(5e-4))
+        );
+        assert_eq!(a.seed, Some(0));
+        assert_eq!(a.out.as_deref(), Some(cell.dir.as_path()));
+        assert_eq!(
+            a.init.as_deref(),
+            Some(Path::new("out/pretrain/kmer6/checkpoints/latest"))
+        );
+        assert_eq!(
+            a.loc.data_dir.as_deref(),
+            Some(Path::new("../shared/data/cnnprom"))
+        );
+        assert!(!a.resume && !a.overwrite);
+    }
+
+    #[test]
+    fn finished_cells_and_pretraining_are_skipped_and_started_ones_resume() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = shipped();
+        let pre = c.pretrain_dir(tmp.path(), &c.tokenizers[1]);
+        assert!(!pretrain_finished(&pre));
+        for step in [100, 300, 200] {
+            std::fs::create_dir_all(pre.join("checkpoints").join(format!("step-{step}"))).unwrap();
+        }
+        std::fs::write(pre.join("summary.json"), "{}").unwrap();
+        assert!(pretrain_finished(&pre));
+        assert_eq!(final_checkpoint(&pre), pre.join("checkpoints/step-300"));
+
+        let cells = c.cells(tmp.path());
+        assert_eq!(
+            cells[3].init.as_deref(),
+            Some(pre.join("checkpoints/step-300").as_path())
+        );
+        assert!(cells.iter().all(|c| !c.finished()));
+        std::fs::create_dir_all(&cells[0].dir).unwrap();
+        std::fs::write(cells[0].dir.join(SCORES), "{}").unwrap();
+        std::fs::create_dir_all(&cells[1].dir).unwrap();
+        std::fs::write(cells[1].dir.join(crate::run_dir::CONFIG), "").unwrap();
+        let cells = c.cells(tmp.path());
+        let pending: Vec<usize> = (0..cells.len()).filter(|&i| !cells[i].finished()).collect();
+        assert_eq!(pending, (1..9).collect::<Vec<_>>());
+        let resume = |i: usize| {
+            cells[i]
+                .train_flags(&c.train, None)
+                .contains(&"--resume".to_string())
+        };
+        assert!(resume(1));
+        assert!(!resume(2));
+    }
 }
