@@ -96,6 +96,19 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// `task` has no split `split`; `available` lists the ones it has.
+    pub fn missing_split(task: &str, split: crate::Split, available: &[crate::Split]) -> Self {
+        DataError::MissingSplit {
+            task: task.to_string(),
+            split: split.to_string(),
+            available: available
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
     /// Wraps an I/O error with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io {

@@ -354,16 +354,7 @@ impl GbIntervals {
     }
 
     fn missing_split(&self, split: Split) -> DataError {
-        DataError::MissingSplit {
-            task: self.card.name.clone(),
-            split: split.to_string(),
-            available: self
-                .splits
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
+        DataError::missing_split(&self.card.name, split, &self.splits)
     }
 }
 

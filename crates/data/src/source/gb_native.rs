@@ -147,16 +147,11 @@ impl Source for GbNative {
 
     fn records(&self, split: Split) -> Result<RecordIter> {
         if !self.splits.contains(&split) {
-            return Err(DataError::MissingSplit {
-                task: self.card.name.clone(),
-                split: split.to_string(),
-                available: self
-                    .splits
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(DataError::missing_split(
+                &self.card.name,
+                split,
+                &self.splits,
+            ));
         }
         Ok(Box::new(NativeRecords {
             folder: self.root.join(gb_split_dir(split)),

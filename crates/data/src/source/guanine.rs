@@ -283,16 +283,11 @@ impl Source for Guanine {
 
     fn records(&self, split: Split) -> Result<RecordIter> {
         if !self.splits.contains(&split) {
-            return Err(DataError::MissingSplit {
-                task: self.card.name.clone(),
-                split: split.to_string(),
-                available: self
-                    .splits
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(DataError::missing_split(
+                &self.card.name,
+                split,
+                &self.splits,
+            ));
         }
         let path = self.file(split);
         let (delimiter, bed) = match &self.mode {
