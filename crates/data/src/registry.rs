@@ -9,7 +9,10 @@ const CARD_FILES: &[(&str, &str)] = &[
     ("cards/cnnprom.toml", include_str!("../cards/cnnprom.toml")),
     ("cards/gb.toml", include_str!("../cards/gb.toml")),
     ("cards/guanine.toml", include_str!("../cards/guanine.toml")),
-    ("cards/synthetic.toml", include_str!("../cards/synthetic.toml")),
+    (
+        "cards/synthetic.toml",
+        include_str!("../cards/synthetic.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]
