@@ -260,7 +260,7 @@ mod tests {
     }
 
     impl Pool {
-        fn new(counts: &[usize], test: usize) -> Box<dyn Source> {
+        fn boxed(counts: &[usize], test: usize) -> Box<dyn Source> {
             let mut splits = vec![Split::Train];
             if test > 0 {
                 splits.push(Split::Test);
@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn single_pool_is_stratified_80_10_10() {
         let counts = [3000usize, 839];
-        let src = derive(Pool::new(&counts, 0), &SplitPlan::default()).unwrap();
+        let src = derive(Pool::boxed(&counts, 0), &SplitPlan::default()).unwrap();
         assert_eq!(src.splits(), vec![Split::Train, Split::Valid, Split::Test]);
         for (split, frac) in [(Split::Train, 0.8), (Split::Valid, 0.1), (Split::Test, 0.1)] {
             let m = per_class(src.as_ref(), split);
@@ -361,9 +361,9 @@ mod tests {
             seed: 5,
             ..SplitPlan::default()
         };
-        let a = derive(Pool::new(&counts, 0), &plan).unwrap();
-        let b = derive(Pool::new(&counts, 0), &plan).unwrap();
-        let c = derive(Pool::new(&counts, 0), &SplitPlan::default()).unwrap();
+        let a = derive(Pool::boxed(&counts, 0), &plan).unwrap();
+        let b = derive(Pool::boxed(&counts, 0), &plan).unwrap();
+        let c = derive(Pool::boxed(&counts, 0), &SplitPlan::default()).unwrap();
         let mut all = HashSet::new();
         let mut total = 0;
         for s in [Split::Train, Split::Valid, Split::Test] {
@@ -387,7 +387,7 @@ mod tests {
                 fold: Some((k, i)),
                 ..SplitPlan::default()
             };
-            let src = derive(Pool::new(&counts, 0), &plan).unwrap();
+            let src = derive(Pool::boxed(&counts, 0), &plan).unwrap();
             let test = ids(src.as_ref(), Split::Test);
             assert!((28..=29).contains(&test.len()), "fold {i}: {}", test.len());
             let m = per_class(src.as_ref(), Split::Test);
@@ -407,7 +407,7 @@ mod tests {
 
     #[test]
     fn official_test_passes_through_and_valid_is_carved_from_train() {
-        let src = derive(Pool::new(&[50, 50], 7), &SplitPlan::default()).unwrap();
+        let src = derive(Pool::boxed(&[50, 50], 7), &SplitPlan::default()).unwrap();
         assert_eq!(ids(src.as_ref(), Split::Test).len(), 7);
         assert_eq!(ids(src.as_ref(), Split::Valid).len(), 10);
         assert_eq!(ids(src.as_ref(), Split::Train).len(), 90);
@@ -415,7 +415,7 @@ mod tests {
             fold: Some((5, 0)),
             ..SplitPlan::default()
         };
-        assert!(derive(Pool::new(&[50, 50], 7), &plan).is_err());
+        assert!(derive(Pool::boxed(&[50, 50], 7), &plan).is_err());
     }
 
     #[test]
@@ -431,7 +431,7 @@ mod tests {
                 ..SplitPlan::default()
             },
         ] {
-            assert!(derive(Pool::new(&[5, 5], 0), &plan).is_err());
+            assert!(derive(Pool::boxed(&[5, 5], 0), &plan).is_err());
         }
     }
 }
