@@ -44,9 +44,12 @@ fn train_eval_report_end_to_end_on_a_tiny_fasta_task() {
     ] {
         assert!(run_dir.join(f).is_file(), "{f} missing");
     }
-    let lines = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap();
-    assert_eq!(lines.lines().count(), 3);
-    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    let text = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap();
+    // One line per step (160 training records, batch 64: 3 steps per epoch), one per epoch.
+    assert_eq!(text.lines().count(), 3 * 3 + 3);
+    let mut epochs = text.lines().filter(|l| l.contains("\"train_loss\""));
+    assert_eq!(epochs.clone().count(), 3);
+    let first: serde_json::Value = serde_json::from_str(epochs.next().unwrap()).unwrap();
     assert!(first["train_loss"].as_f64().unwrap().is_finite());
     assert!(first["valid"]["accuracy"].is_number());
 

@@ -176,6 +176,9 @@ pub struct TrainArgs {
     /// Skip batches whose loss is not finite instead of stopping.
     #[arg(long)]
     pub skip_nonfinite: bool,
+    /// Write a checkpoint every N optimizer steps (default 500; 0: only after each epoch).
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,8 @@ pub struct ExperimentConfig {
     pub out: Option<PathBuf>,
     /// Records held by the training shuffle buffer.
     pub shuffle_buffer: Option<usize>,
+    /// Write a checkpoint every this many optimizer steps (0: only after each epoch).
+    pub checkpoint_every: Option<u64>,
     pub split: Option<SplitSettings>,
 }
 
@@ -58,8 +60,15 @@ pub struct RunConfig {
     /// Absolute path of the data directory, if one was given.
     pub data_dir: Option<PathBuf>,
     pub shuffle_buffer: usize,
+    /// Checkpoint every this many optimizer steps (0: only after each epoch).
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: u64,
     pub strand_version: String,
     pub split: SplitPlan,
+}
+
+fn default_checkpoint_every() -> u64 {
+    DEFAULT_CHECKPOINT_EVERY
 }
 
 pub const DEFAULT_MODEL: &str = "cnn-gb";
@@ -68,6 +77,7 @@ pub const DEFAULT_EPOCHS: usize = 10;
 pub const DEFAULT_BATCH: usize = 64;
 pub const DEFAULT_LR: f64 = 1e-3;
 pub const DEFAULT_SHUFFLE: usize = 10_000;
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 500;
 
 impl ExperimentConfig {
     /// Reads a config file; unknown keys and wrong types are errors that name the key.
@@ -87,7 +97,17 @@ impl ExperimentConfig {
             ($($f:ident),*) => { $( if args.$f.is_some() { c.$f = args.$f.clone(); } )* };
         }
         over!(
-            task, model, tokenizer, epochs, seed, batch_size, lr, folds, device, out
+            task,
+            model,
+            tokenizer,
+            epochs,
+            seed,
+            batch_size,
+            lr,
+            folds,
+            device,
+            out,
+            checkpoint_every
         );
         if let Some(s) = &args.seeds {
             c.seeds = Some(parse_seeds(s, args.seed.or(c.seed).unwrap_or(0))?);
@@ -157,6 +177,7 @@ impl ExperimentConfig {
                         device: self.device.clone().unwrap_or("cpu".into()),
                         data_dir: data_dir.clone(),
                         shuffle_buffer: self.shuffle_buffer.unwrap_or(DEFAULT_SHUFFLE),
+                        checkpoint_every: self.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY),
                         strand_version: env!("CARGO_PKG_VERSION").into(),
                         split: plan,
                     },

@@ -11,6 +11,8 @@ mod config;
 mod data_cmd;
 mod eval;
 mod fetch_cmd;
+mod fit;
+mod interrupt;
 mod plot;
 mod model_preset;
 mod pretrain;
@@ -25,6 +27,7 @@ mod task_data;
 mod tasks;
 mod tokenizer_cmd;
 mod train;
+mod train_checkpoint;
 mod trainer;
 
 use clap::Parser;
@@ -50,7 +53,11 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.downcast_ref::<interrupt::Interrupted>().is_some() {
+                std::process::ExitCode::from(interrupt::EXIT_CODE)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

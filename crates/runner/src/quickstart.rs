@@ -25,7 +25,7 @@ pub fn run(args: QuickstartArgs) -> Result<()> {
         device: Some("cpu".into()),
         ..Default::default()
     };
-    let dirs = train::train_runs(&exp, &out, false)?;
+    let dirs = train::train_runs(&exp, &out, train::TrainOptions::default())?;
     let runs = report::collect(&dirs)?;
     println!("{}", report::markdown(&runs)?);
     let accuracy = runs

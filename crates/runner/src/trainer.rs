@@ -6,7 +6,7 @@
 //! checkpointing can save and restore it as a unit.
 
 use crate::batch::HostBatch;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::ElementConversion;
@@ -108,45 +108,34 @@ where
         }
     }
 
-    /// One optimizer step on `batch`; returns its loss. A non-finite loss stops the run.
-    pub fn step(&mut self, batch: &HostBatch) -> Result<f64> {
+    /// One optimizer step on `batch`. A batch whose loss is not finite changes nothing (no
+    /// update, the step counter stays) and comes back as [`StepOutcome::NonFinite`]: the caller
+    /// stops or skips it. `poison` makes the loss NaN (the loop's test hook).
+    pub fn step(&mut self, batch: &HostBatch, poison: bool) -> Result<StepOutcome> {
         let (tokens, targets) = batch.to_tensors::<B>(self.objective, &self.device)?;
         let outputs = self.model.forward(&tokens);
-        let loss = self.objective.loss(outputs, &targets);
+        let mut loss = self.objective.loss(outputs, &targets);
+        if poison {
+            loss = loss.mul_scalar(f32::NAN);
+        }
         let value: f64 = loss.clone().into_scalar().elem::<f64>();
         if !value.is_finite() {
-            bail!(
-                "the loss is not finite ({value}) at step {} (epoch {}): lower --lr or check the data",
-                self.state.step + 1,
-                self.state.epoch + 1
-            );
+            return Ok(StepOutcome::NonFinite(value));
         }
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optim.step(self.lr, self.model.clone(), grads);
         self.state.step += 1;
-        Ok(value)
+        Ok(StepOutcome::Trained(value))
     }
+}
 
-    /// One pass over `batches`; returns the mean loss per record.
-    pub fn train_epoch<I>(&mut self, batches: I, bar: &ProgressBar) -> Result<f64>
-    where
-        I: Iterator<Item = strand_data::Result<HostBatch>>,
-    {
-        let (mut sum, mut n) = (0.0, 0usize);
-        for batch in batches {
-            let batch = batch?;
-            let loss = self.step(&batch)?;
-            sum += loss * batch.rows as f64;
-            n += batch.rows;
-            bar.inc(1);
-            bar.set_prefix(format!("loss {:.4}", sum / n as f64));
-        }
-        if n == 0 {
-            bail!("the training split is empty");
-        }
-        self.state.epoch += 1;
-        Ok(sum / n as f64)
-    }
+/// What [`Trainer::step`] did with a batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepOutcome {
+    /// One optimizer step; the batch's loss.
+    Trained(f64),
+    /// The loss was not finite (the value); nothing was updated.
+    NonFinite(f64),
 }
 
 /// Predictions of a model on a stream of batches.
@@ -254,13 +243,20 @@ mod tests {
             .collect();
         let labels: Vec<Label> = (0..8).map(|i| Label::Class(i % 2)).collect();
         let batch = HostBatch::pad(seqs, labels, PadTo::Fixed(60));
-        let first = t.step(&batch).unwrap();
+        let train = |t: &mut Trainer<CpuTrain, _, _>| match t.step(&batch, false).unwrap() {
+            StepOutcome::Trained(loss) => loss,
+            other => panic!("{other:?}"),
+        };
+        let first = train(&mut t);
         let mut last = first;
         for _ in 0..20 {
-            last = t.step(&batch).unwrap();
+            last = train(&mut t);
         }
         assert!(last < first * 0.5, "{first} → {last}");
         assert_eq!(t.state.step, 21);
+        let poisoned = t.step(&batch, true).unwrap();
+        assert!(matches!(poisoned, StepOutcome::NonFinite(v) if v.is_nan()));
+        assert_eq!(t.state.step, 21, "a non-finite batch is not a step");
         let bar = ProgressBar::hidden();
         let ev = predict(
             &t.model.valid(),

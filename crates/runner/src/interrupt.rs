@@ -1,0 +1,79 @@
+//! Ctrl-C (SIGINT) handling for training: the first Ctrl-C sets a flag that the training loop
+//! reads at each step boundary (it then saves a checkpoint and stops with exit code 130); a
+//! second Ctrl-C exits at once.
+
+use anyhow::Result;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+static INSTALL: Once = Once::new();
+
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, the shell convention).
+pub const EXIT_CODE: u8 = 130;
+
+/// Installs the handler (once per process; later calls do nothing).
+pub fn install() -> Result<()> {
+    let mut result = Ok(());
+    INSTALL.call_once(|| {
+        result = ctrlc::set_handler(|| {
+            if REQUESTED.swap(true, Ordering::SeqCst) {
+                eprintln!("\nsecond interrupt: exiting without a checkpoint");
+                std::process::exit(EXIT_CODE as i32);
+            }
+            eprintln!("\ninterrupt: saving a checkpoint at the end of this step (Ctrl-C again to quit now)");
+        });
+    });
+    Ok(result?)
+}
+
+/// Whether Ctrl-C was pressed.
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst)
+}
+
+/// The error a training loop returns after saving its checkpoint on Ctrl-C; `main` maps it to
+/// [`EXIT_CODE`].
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted at step {step}; checkpoint saved in {checkpoint}. Resume with: {resume}")]
+pub struct Interrupted {
+    pub step: u64,
+    pub checkpoint: String,
+    pub resume: String,
+}
+
+/// The command line of this process with `--resume` added (and `--overwrite` removed), for the
+/// message that says how to resume.
+pub fn resume_command() -> String {
+    let mut args: Vec<String> = std::env::args()
+        .enumerate()
+        .map(|(i, a)| if i == 0 { "strand".into() } else { a })
+        .filter(|a| a != "--overwrite")
+        .collect();
+    if !args.iter().any(|a| a == "--resume") {
+        args.push("--resume".into());
+    }
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resume_command_adds_resume_once_and_quotes() {
+        let c = resume_command();
+        assert!(c.starts_with("strand"), "{c}");
+        assert_eq!(c.matches("--resume").count(), 1, "{c}");
+        assert!(!requested());
+    }
+}

@@ -1,0 +1,221 @@
+//! Bad input at every entry point of `strand train`: each is a clear error, a non-zero exit, no
+//! panic and nothing half-written.
+//!
+//! The data-layer cases are tested in `tests/cli.rs`: a non-ACGTN byte
+//! (`non_dna_byte_names_file_record_and_position`), an empty FASTA (`empty_fasta_is_an_error`),
+//! a missing file (`missing_file_is_an_error`), an unknown task (`unknown_task_is_an_error`), an
+//! unknown preset (`unknown_model_preset_is_an_error`) and an unknown config key
+//! (`config_file_is_read_and_unknown_keys_are_rejected`).
+
+mod common;
+
+use common::{assert_clean_failure, run, strand, tiny_task, write_fasta};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Trains `task` into `out` and stops it with a NaN loss at batch 3 (the test hook of the
+/// training loop), leaving the checkpoint of step 2; returns that checkpoint.
+fn stopped_run(task: &str, out: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec![
+        "train",
+        "--task",
+        task,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    let o = strand()
+        .args(&args)
+        .env("STRAND_TEST_NAN_AT_BATCH", "3")
+        .output()
+        .unwrap();
+    assert_clean_failure(&o, &["not finite", "step 3"]);
+    let ckpt = out.join("checkpoints/ckpt-000000000002-0");
+    assert!(ckpt.join("state.json").is_file(), "{}", ckpt.display());
+    ckpt
+}
+
+fn resume(task: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--task",
+        task,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        s(out),
+        "--resume",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// Replaces `to`'s checkpoints with `from`'s checkpoint.
+fn transplant(from: &Path, to_run: &Path) {
+    let dst = to_run.join("checkpoints");
+    std::fs::remove_dir_all(&dst).unwrap();
+    std::fs::create_dir(&dst).unwrap();
+    let target = dst.join(from.file_name().unwrap());
+    std::fs::create_dir(&target).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), target.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn config_with_an_unknown_key_or_a_wrong_type_names_the_key_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 10);
+    let out = dir.path().join("r");
+    for (body, key) in [
+        (format!("task = {task:?}\nepochz = 3\n"), "epochz"),
+        (format!("task = {task:?}\nepochs = \"ten\"\n"), "epochs"),
+        (
+            format!("task = {task:?}\n[split]\nvalid_fraction = 0.2\n"),
+            "valid_fraction",
+        ),
+    ] {
+        let cfg = dir.path().join("exp.toml");
+        std::fs::write(&cfg, body).unwrap();
+        let o = run(&["train", "--config", s(&cfg), "--out", s(&out)]);
+        assert_clean_failure(&o, &["exp.toml", key]);
+        assert!(!out.exists(), "nothing half-written");
+    }
+}
+
+#[test]
+fn a_checkpoint_of_another_tokenizer_or_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 40);
+    let nucleotide = stopped_run(&task, &dir.path().join("a"), &[]);
+
+    // Same model preset, another tokenizer.
+    let kmer = dir.path().join("b");
+    stopped_run(&task, &kmer, &["--tokenizer", "kmer:3:1"]);
+    transplant(&nucleotide, &kmer);
+    let o = resume(&task, &kmer, &["--tokenizer", "kmer:3:1"]);
+    assert_clean_failure(
+        &o,
+        &["checkpoint", "tokenizer", "\"nucleotide\"", "kmer:3:1"],
+    );
+    assert!(!kmer.join("scores.json").exists());
+
+    // Same tokenizer, another model.
+    let preset = dir.path().join("wide.toml");
+    std::fs::write(
+        &preset,
+        "kind = \"cnn\"\nname = \"cnn-wide\"\nembedding_dim = 100\nchannels = [32, 8, 4]\n\
+         kernel_size = 8\npool = 2\nhidden = 512\n",
+    )
+    .unwrap();
+    let wide = dir.path().join("c");
+    stopped_run(&task, &wide, &["--model", s(&preset)]);
+    transplant(&nucleotide, &wide);
+    let o = resume(&task, &wide, &["--model", s(&preset)]);
+    assert_clean_failure(&o, &["checkpoint", "different model"]);
+    assert!(!wide.join("scores.json").exists());
+}
+
+#[test]
+fn a_truncated_or_damaged_checkpoint_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 40);
+    let out = dir.path().join("r");
+    let ckpt = stopped_run(&task, &out, &[]);
+    let metrics = std::fs::read(out.join("metrics.jsonl")).unwrap();
+    for (file, needle) in [
+        ("model.mpk", "damaged or truncated"),
+        ("optimizer.mpk", "damaged or truncated"),
+        ("state.json", "damaged"),
+    ] {
+        let path = ckpt.join(file);
+        let good = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+        let o = resume(&task, &out, &[]);
+        assert_clean_failure(&o, &[needle, file.split('.').next().unwrap()]);
+        assert!(!out.join("scores.json").exists());
+        assert_eq!(
+            std::fs::read(out.join("metrics.jsonl")).unwrap(),
+            metrics,
+            "nothing rewritten"
+        );
+        std::fs::write(&path, good).unwrap();
+    }
+    // Repaired, the run resumes to the end.
+    let o = resume(&task, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn an_unwritable_output_directory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 10);
+    // A regular file where a directory should be: unwritable even for root.
+    let file = dir.path().join("a_file");
+    std::fs::write(&file, "").unwrap();
+    let o = run(&[
+        "train",
+        "--task",
+        &task,
+        "--epochs",
+        "1",
+        "--out",
+        s(&file.join("run")),
+    ]);
+    assert_clean_failure(&o, &["cannot create run directory", "a_file"]);
+    let o = run(&["train", "--task", &task, "--epochs", "1", "--out", s(&file)]);
+    assert_clean_failure(&o, &["exists and is not a directory"]);
+    assert_eq!(std::fs::read(&file).unwrap(), b"", "the file is untouched");
+}
+
+#[test]
+fn a_dataset_with_one_class_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.fa");
+    write_fasta(&a, &[("a1".into(), "ACGT".repeat(16))]);
+    let out = dir.path().join("r");
+    let o = run(&[
+        "train",
+        "--task",
+        &format!("fasta:only={}", a.display()),
+        "--out",
+        s(&out),
+    ]);
+    assert_clean_failure(&o, &["needs at least two classes"]);
+    assert!(!out.exists());
+
+    // Two classes in the table, but the training split holds one.
+    let csv = dir.path().join("t.csv");
+    let mut text = String::from("seq,label,split\n");
+    for i in 0..20 {
+        text.push_str(&format!("{},0,train\n", "ACGT".repeat(10 + i % 3)));
+    }
+    for split in ["valid", "test"] {
+        text.push_str(&format!("{},1,{split}\n", "TTGA".repeat(12)));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let o = run(&[
+        "train",
+        "--task",
+        &format!("csv:{}", csv.display()),
+        "--out",
+        s(&out),
+    ]);
+    assert_clean_failure(&o, &["training split holds only one class", "at least two"]);
+    assert!(!out.exists());
+}

@@ -1,0 +1,263 @@
+//! Crash-safe training, end to end: a run killed with SIGKILL at arbitrary points (and stopped
+//! with Ctrl-C) and resumed finishes with exactly the per-step losses, epoch lines and scores of
+//! an uninterrupted run; non-finite losses stop the run (or are skipped) keeping the last good
+//! checkpoint.
+
+mod common;
+
+use common::{assert_clean_failure, strand, tiny_task};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Batches per epoch of the task below: 2 × 600 records, 80% train, batch 16.
+const STEPS_PER_EPOCH: u64 = 60;
+
+fn train_args(task: &str, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "train",
+        "--task",
+        task,
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--seed",
+        "3",
+        "--checkpoint-every",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn spawn(args: &[String]) -> Child {
+    strand()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning strand")
+}
+
+fn finish(args: &[String]) -> Output {
+    let out = strand().args(args).output().expect("running strand");
+    assert!(
+        out.status.success(),
+        "strand failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Batches consumed by each checkpoint now in `run` (from the directory names).
+fn checkpoints(run: &Path) -> Vec<u64> {
+    let Ok(rd) = std::fs::read_dir(run.join("checkpoints")) else {
+        return vec![];
+    };
+    rd.filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.strip_prefix("ckpt-")?.split('-').next()?.parse().ok()
+        })
+        .collect()
+}
+
+/// Polls until a checkpoint past `batches` exists, then returns; panics if the run ends first.
+fn wait_for_checkpoint_past(child: &mut Child, run: &Path, batches: u64) {
+    let start = Instant::now();
+    loop {
+        if checkpoints(run).iter().any(|&b| b > batches) {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            panic!("the run ended ({status}) before a checkpoint past {batches} appeared:\n{err}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "timed out");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A step line: `(step, epoch, batch, loss)`; the loss is `None` for a skipped batch.
+type StepLine = (u64, u64, u64, Option<f64>);
+
+/// Every step line, and the epoch lines without wall times.
+fn metrics(run: &Path) -> (Vec<StepLine>, Vec<Value>) {
+    let text = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let (mut steps, mut epochs) = (vec![], vec![]);
+    for line in text.lines() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if v.get("batch").is_some() {
+            steps.push((
+                v["step"].as_u64().unwrap(),
+                v["epoch"].as_u64().unwrap(),
+                v["batch"].as_u64().unwrap(),
+                v["loss"].as_f64(),
+            ));
+        } else {
+            v.as_object_mut().unwrap().remove("seconds");
+            epochs.push(v);
+        }
+    }
+    (steps, epochs)
+}
+
+fn scores(run: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("scores.json")).unwrap()).unwrap()
+}
+
+fn assert_same_run(a: &Path, b: &Path) {
+    let (sa, ea) = metrics(a);
+    let (sb, eb) = metrics(b);
+    assert_eq!(sa.len() as u64, 2 * STEPS_PER_EPOCH);
+    // Exact equality: weights and optimizer state are restored bit for bit.
+    assert_eq!(sa, sb, "per-step losses differ");
+    assert_eq!(ea, eb, "epoch lines differ");
+    assert_eq!(scores(a), scores(b), "scores differ");
+}
+
+fn leftovers(run: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
+        .collect()
+}
+
+#[test]
+fn killed_and_interrupted_runs_resume_to_the_same_losses_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 600);
+    let reference = dir.path().join("reference");
+    finish(&train_args(&task, &reference, &[]));
+
+    let run = dir.path().join("run");
+    // 1. SIGKILL as soon as the first checkpoint exists (mid-epoch 1, possibly mid-write).
+    let mut child = spawn(&train_args(&task, &run, &[]));
+    wait_for_checkpoint_past(&mut child, &run, 0);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!run.join("scores.json").exists());
+
+    // 2. Resume, then SIGKILL again once epoch 2 has started.
+    let mut child = spawn(&train_args(&task, &run, &["--resume"]));
+    wait_for_checkpoint_past(&mut child, &run, STEPS_PER_EPOCH);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // 3. Resume, then Ctrl-C: a checkpoint at the next step boundary, exit code 130, and a
+    //    message saying how to resume.
+    let mut child = spawn(&train_args(&task, &run, &["--resume"]));
+    let before = checkpoints(&run).into_iter().max().unwrap();
+    wait_for_checkpoint_past(&mut child, &run, before);
+    let pid = child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted at step") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!run.join("scores.json").exists());
+    // 4. Resume to the end.
+    finish(&train_args(&task, &run, &["--resume"]));
+    assert_same_run(&reference, &run);
+    assert!(leftovers(&run).is_empty(), "{:?}", leftovers(&run));
+
+    // Resuming a finished run changes nothing; another configuration is refused.
+    let before = std::fs::read(run.join("scores.json")).unwrap();
+    let out = finish(&train_args(&task, &run, &["--resume"]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to resume"));
+    assert_eq!(std::fs::read(run.join("scores.json")).unwrap(), before);
+    let other = dir.path().join("other");
+    let mut child = spawn(&train_args(&task, &other, &[]));
+    wait_for_checkpoint_past(&mut child, &other, 0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = strand()
+        .args(train_args(&task, &other, &["--resume", "--lr", "0.01"]))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, &["--resume", "another configuration"]);
+}
+
+#[test]
+fn a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 100);
+    let run = dir.path().join("run");
+    // Batch 7 gets a NaN loss (test hook); checkpoints every 4 steps.
+    let out = strand()
+        .args(train_args(&task, &run, &[]))
+        .env("STRAND_TEST_NAN_AT_BATCH", "7")
+        .output()
+        .unwrap();
+    assert_clean_failure(
+        &out,
+        &[
+            "not finite",
+            "step 7 (epoch 1, batch 7)",
+            "ckpt-000000000004-0",
+            "--skip-nonfinite",
+        ],
+    );
+    assert!(!run.join("scores.json").exists());
+    assert_eq!(
+        checkpoints(&run),
+        vec![4],
+        "the last good checkpoint is kept"
+    );
+    let (steps, _) = metrics(&run);
+    assert_eq!(steps.len(), 6, "steps 1-6 were logged");
+
+    // Resume, skipping the bad batch: it is counted, and the run finishes.
+    let out = strand()
+        .args(train_args(&task, &run, &["--resume", "--skip-nonfinite"]))
+        .env("STRAND_TEST_NAN_AT_BATCH", "7")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (steps, epochs) = metrics(&run);
+    let skipped: Vec<_> = steps.iter().filter(|s| s.3.is_none()).collect();
+    assert_eq!(
+        skipped,
+        vec![&(6, 1, 7, None)],
+        "one skipped batch at batch 7"
+    );
+    assert_eq!(epochs[0]["skipped"], 1);
+    assert_eq!(epochs[1]["skipped"], 0);
+    // Batches per epoch: 2 × 100 × 0.8 / 16 = 10: 20 batches, 19 steps.
+    assert_eq!(steps.len(), 20);
+    assert_eq!(steps.last().unwrap().0, 19);
+    assert!(run.join("scores.json").is_file());
+}
