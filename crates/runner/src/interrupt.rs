@@ -2,7 +2,6 @@
 //! reads at each step boundary (it then saves a checkpoint and stops with exit code 130); a
 //! second Ctrl-C exits at once.
 
-use anyhow::Result;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,19 +11,24 @@ static INSTALL: Once = Once::new();
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT, the shell convention).
 pub const EXIT_CODE: u8 = 130;
 
-/// Installs the handler (once per process; later calls do nothing).
-pub fn install() -> Result<()> {
-    let mut result = Ok(());
+/// Installs the handler (once per process; later calls do nothing). Where no handler can be
+/// installed (another one is), Ctrl-C keeps its default effect and a warning says so: the run
+/// then resumes from its last periodic checkpoint.
+pub fn install() {
     INSTALL.call_once(|| {
-        result = ctrlc::set_handler(|| {
+        let installed = ctrlc::set_handler(|| {
             if REQUESTED.swap(true, Ordering::SeqCst) {
                 eprintln!("\nsecond interrupt: exiting without a checkpoint");
                 std::process::exit(EXIT_CODE as i32);
             }
-            eprintln!("\ninterrupt: saving a checkpoint at the end of this step (Ctrl-C again to quit now)");
+            eprintln!(
+                "\ninterrupt: saving a checkpoint at the end of this step (Ctrl-C again to quit now)"
+            );
         });
+        if let Err(e) = installed {
+            tracing::warn!("Ctrl-C will stop training without a checkpoint: {e}");
+        }
     });
-    Ok(result?)
 }
 
 /// Whether Ctrl-C was pressed.

@@ -44,7 +44,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         resume: args.resume,
         skip_nonfinite: args.skip_nonfinite,
     };
-    crate::interrupt::install()?;
+    crate::interrupt::install();
     let runs = train_runs(&exp, &out, opts)?;
     let table = report::markdown(&report::collect(&runs)?)?;
     println!("{table}");
