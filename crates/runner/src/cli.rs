@@ -15,6 +15,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// One `Command` is parsed per process: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the built-in tasks.
@@ -140,6 +142,13 @@ pub struct TrainArgs {
     /// Start from a pretrained checkpoint.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// T5 head: `pooled` (default), `text` (text-to-text) or `probe` (frozen encoder).
+    #[arg(long)]
+    pub head: Option<String>,
+    /// Rows per forward/backward pass; must divide --batch-size (the global batch), whose
+    /// gradients are accumulated over batch-size / micro-batch passes.
+    #[arg(long)]
+    pub micro_batch: Option<usize>,
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Training seed (also seeds the derived split unless --split-seed is given).

@@ -29,6 +29,13 @@ pub struct ExperimentConfig {
     pub shuffle_buffer: Option<usize>,
     /// Write a checkpoint every this many optimizer steps (0: only after each epoch).
     pub checkpoint_every: Option<u64>,
+    /// T5 head: `pooled` (default), `text_to_text` (or `text`), `probe`.
+    pub head: Option<String>,
+    /// Rows per forward/backward pass; `batch_size / micro_batch` passes are accumulated into
+    /// one optimizer step (default: no accumulation).
+    pub micro_batch: Option<usize>,
+    /// Pretrained checkpoint directory (`strand pretrain`'s `checkpoints/step-N`).
+    pub init: Option<PathBuf>,
     pub split: Option<SplitSettings>,
 }
 
@@ -63,6 +70,15 @@ pub struct RunConfig {
     /// Checkpoint every this many optimizer steps (0: only after each epoch).
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: u64,
+    /// T5 head (`None`: the model's default, pooled for T5; the CNN has none).
+    #[serde(default)]
+    pub head: Option<String>,
+    /// Rows per forward/backward pass (`None`: the global batch; see [`crate::accumulate`]).
+    #[serde(default)]
+    pub micro_batch: Option<usize>,
+    /// Absolute path of the pretrained checkpoint the weights start from.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
     pub strand_version: String,
     pub split: SplitPlan,
 }
@@ -107,7 +123,10 @@ impl ExperimentConfig {
             folds,
             device,
             out,
-            checkpoint_every
+            checkpoint_every,
+            head,
+            init,
+            micro_batch
         );
         if let Some(s) = &args.seeds {
             c.seeds = Some(parse_seeds(s, args.seed.or(c.seed).unwrap_or(0))?);
@@ -133,6 +152,11 @@ impl ExperimentConfig {
         if epochs == 0 || batch_size == 0 {
             bail!("epochs and batch_size must be positive");
         }
+        let init = match &self.init {
+            Some(d) => Some(std::path::absolute(d).with_context(|| format!("{}", d.display()))?),
+            None => None,
+        };
+        crate::accumulate::steps(batch_size, self.micro_batch)?;
         let lr = self.lr.unwrap_or(DEFAULT_LR);
         if !(lr.is_finite() && lr > 0.0) {
             bail!("lr must be a positive number (got {lr})");
@@ -178,6 +202,9 @@ impl ExperimentConfig {
                         data_dir: data_dir.clone(),
                         shuffle_buffer: self.shuffle_buffer.unwrap_or(DEFAULT_SHUFFLE),
                         checkpoint_every: self.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY),
+                        head: self.head.clone(),
+                        micro_batch: self.micro_batch,
+                        init: init.clone(),
                         strand_version: env!("CARGO_PKG_VERSION").into(),
                         split: plan,
                     },

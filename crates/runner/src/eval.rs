@@ -6,7 +6,7 @@ use crate::cli::EvalArgs;
 use crate::config::RunConfig;
 use crate::model_preset::ModelSpec;
 use crate::run_dir::{self, RunDir};
-use crate::task_data::TaskData;
+use crate::task_data::{SplitEvaluation, TaskData};
 use crate::train::recorder;
 use anyhow::{Context, Result, bail};
 use burn::module::{AutodiffModule, Module};
@@ -16,21 +16,26 @@ use std::path::Path;
 use strand_data::Split;
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    if args.predictions {
-        bail!("--predictions is not available yet");
-    }
     let split: Split = args.split.parse()?;
-    let metrics = evaluate_run(&args.run, split, args.loc.data_dir.as_deref(), args.device)?;
+    let metrics = evaluate_run(
+        &args.run,
+        split,
+        args.loc.data_dir.as_deref(),
+        args.device,
+        args.predictions,
+    )?;
     println!("{}", format_metrics(&args.run, split, &metrics));
     Ok(())
 }
 
-/// Re-scores `split` of the run in `dir` and stores it in its `scores.json`.
+/// Re-scores `split` of the run in `dir` and stores it in its `scores.json`; writes the
+/// predictions file ([`crate::predictions`]) when `predictions` is set or the split has no labels.
 pub fn evaluate_run(
     dir: &Path,
     split: Split,
     data_dir: Option<&Path>,
     device: Option<String>,
+    predictions: bool,
 ) -> Result<BTreeMap<String, f64>> {
     let run = RunDir::existing(dir)?;
     let mut scores = run
@@ -49,17 +54,21 @@ pub fn evaluate_run(
             .with_context(|| format!("reading {}", spec_path.display()))?,
     )
     .with_context(|| format!("{} is not a valid model spec", spec_path.display()))?;
-    let data = TaskData::open(&cfg)?;
-    if data.objective != spec.objective() {
+    let mut data = TaskData::open(&cfg)?;
+    if data.objective != spec.task_objective() {
         bail!(
             "the model in {} was built for {:?}, but task {} needs {:?}",
             dir.display(),
-            spec.objective(),
+            spec.task_objective(),
             cfg.task,
             data.objective
         );
     }
-    let metrics = backend::dispatch(
+    if let Some(bins) = spec.bins() {
+        data = data.with_bins(bins.clone());
+    }
+    data.objective = spec.objective();
+    let ev = backend::dispatch(
         &cfg.device,
         EvalJob {
             spec: &spec,
@@ -69,6 +78,22 @@ pub fn evaluate_run(
             batch_size: cfg.batch_size,
         },
     )?;
+    let metrics = ev.metrics;
+    let unlabelled = ev.truth.iter().all(|l| *l == strand_data::Label::None);
+    if predictions || unlabelled {
+        let values = crate::predictions::point_values(&ev.preds, &data.card.labels)?;
+        let ids = data
+            .source
+            .records(split)?
+            .map(|r| r.map(|r| r.id))
+            .collect::<strand_data::Result<Vec<String>>>()?;
+        let path = crate::predictions::write(
+            &run.path(&crate::predictions::file_name(split)),
+            &ids,
+            &values,
+        )?;
+        eprintln!("predictions: {} ({} records)", path.display(), ids.len());
+    }
     scores
         .splits
         .insert(split.as_str().to_string(), metrics.clone());
@@ -85,20 +110,31 @@ struct EvalJob<'a> {
 }
 
 impl WithBackend for EvalJob<'_> {
-    type Output = BTreeMap<String, f64>;
+    type Output = SplitEvaluation;
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output> {
         let weights = self.run.path(run_dir::WEIGHTS);
         let format = self.spec.input_format();
+        let loading = || format!("loading weights {}.mpk", weights.display());
         match self.spec {
             ModelSpec::Cnn { config, .. } => {
                 let model = config
                     .init::<B>(&device)
                     .load_file(weights.clone(), &recorder(), &device)
-                    .with_context(|| format!("loading weights {}.mpk", weights.display()))?
+                    .with_context(loading)?
                     .valid();
                 self.data
-                    .evaluate(&model, self.split, format, self.batch_size, &device)
+                    .evaluate_full(&model, self.split, format, self.batch_size, &device)
+            }
+            ModelSpec::T5 {
+                head, tokenizer, ..
+            } => {
+                let model = crate::t5_job::build_head::<B>(head, None, tokenizer, &device)?
+                    .load_file(weights.clone(), &recorder(), &device)
+                    .with_context(loading)?
+                    .valid();
+                self.data
+                    .evaluate_full(&model, self.split, format, self.batch_size, &device)
             }
         }
     }

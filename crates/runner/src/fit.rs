@@ -287,6 +287,8 @@ impl FitJob<'_> {
             split_seed: cfg.split.seed,
             fold: cfg.split.fold,
             global_batch: cfg.batch_size,
+            micro_batch: Some(cfg.micro_batch.unwrap_or(cfg.batch_size)),
+            accumulation: crate::accumulate::steps(cfg.batch_size, cfg.micro_batch)?,
             epochs: cfg.epochs,
             best_epoch: best.epoch,
             selection_metric: selection.as_str().into(),

@@ -1,28 +1,35 @@
 //! The `strand` binary: parses the command line and dispatches. Nothing else lives here.
 
+mod accumulate;
 mod backend;
 mod batch;
 mod bench;
+mod binned;
 mod checkpoint;
-mod clip;
 mod cli;
-mod corpus;
+mod clip;
 mod config;
+mod corpus;
 mod data_cmd;
 mod eval;
 mod fetch_cmd;
+#[cfg(test)]
+mod finetune_tests;
 mod fit;
 mod interrupt;
-mod plot;
 mod model_preset;
+mod plot;
+mod predictions;
 mod pretrain;
 mod pretrain_examples;
 mod progress;
 mod quickstart;
 mod report;
-mod schedule;
 mod run_dir;
+mod schedule;
+mod subtasks;
 mod sweep;
+mod t5_job;
 mod task_data;
 mod tasks;
 mod tokenizer_cmd;

@@ -6,11 +6,19 @@ use crate::batch::{InputFormat, PadTo};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use strand_model::TokenizerSpec;
 use strand_model::classifier::Objective;
 use strand_model::cnn::CnnConfig;
+use strand_model::heads::{HeadKind, LabelBins, T5HeadConfig};
+use strand_model::t5::T5Preset;
 
 /// The embedded presets: (name, TOML).
-const PRESETS: &[(&str, &str)] = &[("cnn-gb", include_str!("../../../models/cnn-gb.toml"))];
+const PRESETS: &[(&str, &str)] = &[
+    ("cnn-gb", include_str!("../../../models/cnn-gb.toml")),
+    ("t5-tiny", include_str!("../../../models/t5-tiny.toml")),
+    ("t5-small", include_str!("../../../models/t5-small.toml")),
+    ("t5-base", include_str!("../../../models/t5-base.toml")),
+];
 
 /// An architecture preset, as written in `models/<name>.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +26,28 @@ const PRESETS: &[(&str, &str)] = &[("cnn-gb", include_str!("../../../models/cnn-
 pub enum ModelPreset {
     /// The Genomic Benchmarks CNN.
     Cnn(CnnPreset),
+    /// A T5 encoder–decoder under one of the heads of [`strand_model::heads`].
+    T5(T5ModelPreset),
+}
+
+/// `kind = "t5"`: see `models/t5-tiny.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct T5ModelPreset {
+    pub name: String,
+    /// The T5 shape without the vocabulary size (the tokenizer's).
+    pub t5: T5Preset,
+}
+
+/// What a fine-tuning run adds to a preset beyond the data's sizes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FineTune {
+    /// T5 head (`None`: pooled). A CNN takes none.
+    pub head: Option<HeadKind>,
+    /// The tokenizer the model reads (recorded in `model.json`).
+    pub tokenizer: TokenizerSpec,
+    /// Text-to-text on a regression task: the bins of the training labels.
+    pub bins: Option<LabelBins>,
 }
 
 /// `kind = "cnn"`: see `models/cnn-gb.toml`.
@@ -51,6 +81,17 @@ pub enum ModelSpec {
         objective: Objective,
         config: CnnConfig,
     },
+    /// A T5 head; its input is `tokens + [EOS]`, padded to the batch's longest row and cropped
+    /// at `max_len`.
+    T5 {
+        name: String,
+        /// The tokenizer the weights belong to.
+        tokenizer: TokenizerSpec,
+        /// Head kind, objective, label bins and the full T5 config.
+        head: T5HeadConfig,
+        /// Most input tokens (longest training sequence + EOS).
+        max_len: usize,
+    },
 }
 
 impl ModelPreset {
@@ -79,12 +120,58 @@ impl ModelPreset {
     pub fn name(&self) -> &str {
         match self {
             ModelPreset::Cnn(p) => &p.name,
+            ModelPreset::T5(p) => &p.name,
         }
     }
 
-    /// Sizes the model for a task.
+    /// Whether this is a T5 preset.
+    pub fn is_t5(&self) -> bool {
+        matches!(self, ModelPreset::T5(_))
+    }
+
+    /// Sizes the model for a task (CNN, or a T5 with the pooled head and nucleotide tokens).
     pub fn build(&self, facts: DataFacts, objective: Objective) -> Result<ModelSpec> {
+        let ft = FineTune {
+            head: None,
+            tokenizer: TokenizerSpec::Nucleotide,
+            bins: None,
+        };
+        self.build_with(facts, objective, &ft)
+    }
+
+    /// Sizes the model for a task; `objective` is the task's ([`Objective::for_classes`]).
+    pub fn build_with(
+        &self,
+        facts: DataFacts,
+        objective: Objective,
+        ft: &FineTune,
+    ) -> Result<ModelSpec> {
         match self {
+            ModelPreset::T5(p) => {
+                let n_classes = match objective {
+                    Objective::BinaryLogit => Some(2),
+                    Objective::Softmax { classes } => Some(classes),
+                    Objective::Regression => None,
+                };
+                let kind = ft.head.unwrap_or(HeadKind::Pooled);
+                let head = T5HeadConfig::for_task(
+                    p.t5.config(facts.vocab_size),
+                    kind,
+                    n_classes,
+                    ft.bins.clone(),
+                )
+                .map_err(|e| anyhow::anyhow!("model preset {}: {e}", p.name))?;
+                Ok(ModelSpec::T5 {
+                    name: p.name.clone(),
+                    tokenizer: ft.tokenizer.clone(),
+                    head,
+                    max_len: facts.max_train_tokens + 1,
+                })
+            }
+            ModelPreset::Cnn(_) if ft.head.is_some() => bail!(
+                "--head chooses a T5 head; model {} is a CNN and takes none",
+                self.name()
+            ),
             ModelPreset::Cnn(p) => {
                 let config = CnnConfig::new(
                     facts.vocab_size,
@@ -113,14 +200,45 @@ impl ModelSpec {
     /// Preset name.
     pub fn name(&self) -> &str {
         match self {
-            ModelSpec::Cnn { name, .. } => name,
+            ModelSpec::Cnn { name, .. } | ModelSpec::T5 { name, .. } => name,
         }
     }
 
-    /// The objective the model was built for.
+    /// The objective the model trains with (text-to-text: softmax over its label tokens).
     pub fn objective(&self) -> Objective {
         match self {
             ModelSpec::Cnn { objective, .. } => *objective,
+            ModelSpec::T5 { head, .. } => head.objective,
+        }
+    }
+
+    /// The objective of the task the model was built for ([`Objective::for_classes`]).
+    pub fn task_objective(&self) -> Objective {
+        match self {
+            ModelSpec::T5 { head, .. } if head.kind == HeadKind::TextToText => {
+                match (head.objective, &head.bins) {
+                    (_, Some(_)) => Objective::Regression,
+                    (Objective::Softmax { classes }, None) => Objective::for_classes(Some(classes)),
+                    (o, None) => o,
+                }
+            }
+            other => other.objective(),
+        }
+    }
+
+    /// The head's name (`pooled`, `text_to_text`, `probe`); `None` for the CNN.
+    pub fn head_name(&self) -> Option<&'static str> {
+        match self {
+            ModelSpec::Cnn { .. } => None,
+            ModelSpec::T5 { head, .. } => Some(head.kind.name()),
+        }
+    }
+
+    /// Text-to-text regression bins, if any.
+    pub fn bins(&self) -> Option<&LabelBins> {
+        match self {
+            ModelSpec::T5 { head, .. } => head.bins.as_ref(),
+            ModelSpec::Cnn { .. } => None,
         }
     }
 
@@ -133,6 +251,12 @@ impl ModelSpec {
                 bos: true,
                 eos: true,
                 pad_to: PadTo::Fixed(config.input_len),
+            },
+            // T5 inputs end with EOS and carry no BOS (as Hugging Face's T5 tokenizer).
+            ModelSpec::T5 { max_len, .. } => InputFormat {
+                bos: false,
+                eos: true,
+                pad_to: PadTo::Longest { max: *max_len },
             },
         }
     }
@@ -151,12 +275,73 @@ mod tests {
             max_train_tokens: 251,
         };
         let spec = p.build(facts, Objective::BinaryLogit).unwrap();
-        let ModelSpec::Cnn { config, .. } = &spec;
+        let ModelSpec::Cnn { config, .. } = &spec else {
+            panic!("cnn-gb builds a CNN")
+        };
         assert_eq!(config.input_len, 253);
         assert_eq!(config.flat_len(), Some(100));
         assert_eq!(config.n_out, 1);
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<ModelSpec>(&json).unwrap(), spec);
+    }
+
+    #[test]
+    fn t5_presets_build_every_head_and_round_trip() {
+        for name in ["t5-tiny", "t5-small", "t5-base"] {
+            assert!(ModelPreset::load(name).unwrap().is_t5(), "{name}");
+        }
+        let p = ModelPreset::load("t5-tiny").unwrap();
+        let facts = DataFacts {
+            vocab_size: 109,
+            max_train_tokens: 100,
+        };
+        let ft = |head, bins| FineTune {
+            head: Some(head),
+            tokenizer: TokenizerSpec::Kmer { k: 3, stride: 1 },
+            bins,
+        };
+        let pooled = p
+            .build_with(facts, Objective::BinaryLogit, &ft(HeadKind::Pooled, None))
+            .unwrap();
+        assert_eq!(pooled.objective(), Objective::BinaryLogit);
+        assert_eq!(pooled.head_name(), Some("pooled"));
+        assert_eq!(pooled.input_format().pad_to, PadTo::Longest { max: 101 });
+        let text = p
+            .build_with(
+                facts,
+                Objective::BinaryLogit,
+                &ft(HeadKind::TextToText, None),
+            )
+            .unwrap();
+        assert_eq!(text.objective(), Objective::Softmax { classes: 2 });
+        assert_eq!(text.task_objective(), Objective::BinaryLogit);
+        let bins = LabelBins::quantiles(&[0.0, 1.0, 2.0, 3.0], 2).unwrap();
+        let reg = p
+            .build_with(
+                facts,
+                Objective::Regression,
+                &ft(HeadKind::TextToText, Some(bins)),
+            )
+            .unwrap();
+        assert_eq!(reg.task_objective(), Objective::Regression);
+        let e = p
+            .build_with(
+                facts,
+                Objective::Regression,
+                &ft(HeadKind::TextToText, None),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bins"), "{e}");
+        let json = serde_json::to_string(&reg).unwrap();
+        assert!(json.contains("\"kmer\""), "{json}");
+        assert_eq!(serde_json::from_str::<ModelSpec>(&json).unwrap(), reg);
+        let cnn = ModelPreset::load("cnn-gb").unwrap();
+        let e = cnn
+            .build_with(facts, Objective::BinaryLogit, &ft(HeadKind::Probe, None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CNN"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,12 @@
-//! `strand report`: a table over run directories — task, model, tokenizer, metric, ours (mean ±
-//! sd over seeds/folds, n), the published figure from the task card, and the difference. JSON
-//! adds every run's config path, seed, split seed, fold, global batch and data version.
+//! `strand report`: a table over run directories — task, model, tokenizer, head (T5), split,
+//! metric, ours (mean ± sd over seeds/folds, n), the published figure from the task card, and the
+//! difference. JSON adds every run's config path, seed, split seed, fold, global batch, micro
+//! batch, accumulation and data version.
+//!
+//! A published figure measured on another split than ours (GUANinE: we score dev, the
+//! leaderboard is test) is shown with its split and gets no Δ: the two numbers are not
+//! comparable. Per-sub-task scores in `scores.json` (`spearman100:<sub-task>`, ccre) get a row
+//! each after the task's own metrics.
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::run_dir::{self, Scores};
@@ -13,6 +19,15 @@ use std::path::{Path, PathBuf};
 pub struct RunScores {
     pub dir: PathBuf,
     pub scores: Scores,
+    /// T5 head from the run's `model.json` (`None`: a CNN, or no `model.json`).
+    pub head: Option<String>,
+}
+
+/// The T5 head recorded in `dir/model.json`, if any.
+fn head_of(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(run_dir::MODEL_SPEC)).ok()?;
+    let spec: crate::model_preset::ModelSpec = serde_json::from_str(&text).ok()?;
+    spec.head_name().map(str::to_string)
 }
 
 /// One line of the table.
@@ -21,6 +36,8 @@ pub struct Row {
     pub task: String,
     pub model: String,
     pub tokenizer: String,
+    /// T5 head, `—` for the CNN.
+    pub head: String,
     pub split: String,
     pub metric: String,
     pub mean: f64,
@@ -29,7 +46,9 @@ pub struct Row {
     pub n: usize,
     /// (published model, value) from the task card.
     pub published: Option<(String, f64)>,
-    /// `mean − published`.
+    /// The split of the published figure.
+    pub published_split: Option<String>,
+    /// `mean − published`, only when both are on the same split.
     pub delta: Option<f64>,
 }
 
@@ -44,6 +63,9 @@ struct RunInfo<'a> {
     split_seed: u64,
     fold: Option<(usize, usize)>,
     global_batch: usize,
+    micro_batch: Option<usize>,
+    accumulation: usize,
+    head: Option<&'a str>,
     epochs: usize,
     best_epoch: usize,
     data_version: &'a str,
@@ -82,7 +104,8 @@ pub fn collect(dirs: &[PathBuf]) -> Result<Vec<RunScores>> {
         .into_iter()
         .map(|dir| {
             let scores = Scores::read(&dir.join(run_dir::SCORES))?;
-            Ok(RunScores { dir, scores })
+            let head = head_of(&dir);
+            Ok(RunScores { dir, scores, head })
         })
         .collect()
 }
@@ -115,24 +138,48 @@ fn mean_sd(v: &[f64]) -> (f64, Option<f64>) {
     (mean, Some(var.sqrt()))
 }
 
-/// Rows grouped by (task, model, tokenizer) in first-seen order, one per metric of the task's
-/// evaluation split.
+/// What runs are grouped by: task, model, tokenizer, head.
+#[derive(Debug, Clone, PartialEq)]
+struct GroupKey {
+    task: String,
+    model: String,
+    tokenizer: String,
+    head: String,
+}
+
+/// Rows grouped by (task, model, tokenizer, head) in first-seen order, one per metric of the
+/// task's evaluation split, then one per sub-task score.
 pub fn rows(runs: &[RunScores]) -> Vec<Row> {
-    let mut groups: Vec<((String, String, String), Vec<&Scores>)> = Vec::new();
+    let mut groups: Vec<(GroupKey, Vec<&Scores>)> = Vec::new();
     for r in runs {
         let s = &r.scores;
-        let key = (s.task.clone(), s.model.clone(), s.tokenizer.clone());
+        let key = GroupKey {
+            task: s.task.clone(),
+            model: s.model.clone(),
+            tokenizer: s.tokenizer.clone(),
+            head: r.head.clone().unwrap_or_else(|| "—".into()),
+        };
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(s),
             None => groups.push((key, vec![s])),
         }
     }
     let mut out = Vec::new();
-    for ((task, model, tokenizer), members) in groups {
+    for (key, members) in groups {
+        let GroupKey {
+            task,
+            model,
+            tokenizer,
+            head,
+        } = key;
         let first = members[0];
         let split = first.eval_split.clone();
         let card = strand_data::registry::card(&task).ok();
-        for metric in &first.metrics {
+        let mut metrics = first.metrics.clone();
+        if let Some(m) = first.splits.get(&split) {
+            metrics.extend(m.keys().filter(|k| k.contains(':')).cloned());
+        }
+        for metric in &metrics {
             let values: Vec<f64> = members
                 .iter()
                 .filter_map(|s| s.splits.get(&split)?.get(metric).copied())
@@ -141,23 +188,27 @@ pub fn rows(runs: &[RunScores]) -> Vec<Row> {
                 continue;
             }
             let (mean, sd) = mean_sd(&values);
+            // The same split first; otherwise a figure on another split, shown without Δ.
             let published = card.and_then(|c| {
-                c.published
-                    .iter()
-                    .find(|p| p.metric.as_str() == metric && p.split.as_str() == split)
-                    .map(|p| (p.model.clone(), p.value))
+                let of_metric = || c.published.iter().filter(|p| p.metric.as_str() == metric);
+                of_metric()
+                    .find(|p| p.split.as_str() == split)
+                    .or_else(|| of_metric().next())
             });
+            let same_split = published.is_some_and(|p| p.split.as_str() == split);
             out.push(Row {
                 task: task.clone(),
                 model: model.clone(),
                 tokenizer: tokenizer.clone(),
+                head: head.clone(),
                 split: split.clone(),
                 metric: metric.clone(),
                 mean,
                 sd,
                 n: values.len(),
-                delta: published.as_ref().map(|(_, p)| mean - p),
-                published,
+                delta: published.filter(|_| same_split).map(|p| mean - p.value),
+                published_split: published.map(|p| p.split.as_str().to_string()),
+                published: published.map(|p| (p.model.clone(), p.value)),
             });
         }
     }
@@ -168,22 +219,23 @@ pub fn rows(runs: &[RunScores]) -> Vec<Row> {
 pub fn markdown(runs: &[RunScores]) -> Result<String> {
     let rows = rows(runs);
     let mut s = String::from(
-        "| task | model | tokenizer | split | metric | ours (mean ± sd, n) | published | Δ |\n\
-         |---|---|---|---|---|---:|---:|---:|\n",
+        "| task | model | tokenizer | head | split | metric | ours (mean ± sd, n) | published | Δ |\n\
+         |---|---|---|---|---|---|---:|---:|---:|\n",
     );
     for r in &rows {
         let ours = match r.sd {
             Some(sd) => format!("{:.4} ± {sd:.4} (n={})", r.mean, r.n),
             None => format!("{:.4} (n={})", r.mean, r.n),
         };
-        let published = r
-            .published
-            .as_ref()
-            .map_or("—".to_string(), |(m, v)| format!("{v:.2} ({m})"));
+        let published = match (&r.published, &r.published_split) {
+            (Some((m, v)), Some(ps)) if *ps != r.split => format!("{v:.2} ({m}; {ps} split)"),
+            (Some((m, v)), _) => format!("{v:.2} ({m})"),
+            (None, _) => "—".to_string(),
+        };
         let delta = r.delta.map_or("—".to_string(), |d| format!("{d:+.4}"));
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {ours} | {published} | {delta} |\n",
-            r.task, r.model, r.tokenizer, r.split, r.metric
+            "| {} | {} | {} | {} | {} | {} | {ours} | {published} | {delta} |\n",
+            r.task, r.model, r.tokenizer, r.head, r.split, r.metric
         ));
     }
     let mut notes: Vec<String> = Vec::new();
@@ -196,6 +248,27 @@ pub fn markdown(runs: &[RunScores]) -> Result<String> {
                 }
             }
         }
+    }
+    if rows
+        .iter()
+        .any(|r| r.published_split.as_ref().is_some_and(|ps| *ps != r.split))
+    {
+        notes.push(
+            "- A published figure on another split than ours (GUANinE: leaderboard = test, \
+             private labels; strand scores dev) is shown for orientation only, without Δ."
+                .into(),
+        );
+    }
+    if runs
+        .iter()
+        .any(|r| r.head.as_deref() == Some("text_to_text"))
+    {
+        notes.push(
+            "- text_to_text heads are scored on the expectation over the label tokens' \
+             probabilities (ordinal: expected level; regression: Σ p·bin mean), not the argmax \
+             label: strand's choice, not GUANinE's protocol."
+                .into(),
+        );
     }
     if rows
         .iter()
@@ -227,6 +300,9 @@ pub fn json(runs: &[RunScores]) -> Result<String> {
             split_seed: r.scores.split_seed,
             fold: r.scores.fold,
             global_batch: r.scores.global_batch,
+            micro_batch: r.scores.micro_batch,
+            accumulation: r.scores.accumulation,
+            head: r.head.as_deref(),
             epochs: r.scores.epochs,
             best_epoch: r.scores.best_epoch,
             data_version: &r.scores.data_version,
@@ -259,6 +335,8 @@ mod tests {
             split_seed: 0,
             fold: None,
             global_batch: 64,
+            micro_batch: Some(64),
+            accumulation: 1,
             epochs: 10,
             best_epoch: 3,
             selection_metric: "mcc".into(),
@@ -276,6 +354,7 @@ mod tests {
             .map(|(s, m)| RunScores {
                 dir: PathBuf::from(format!("r/seed-{s}")),
                 scores: scores(*s, *m),
+                head: None,
             })
             .collect();
         let rows = rows(&runs);
@@ -294,5 +373,34 @@ mod tests {
         let js: serde_json::Value = serde_json::from_str(&json(&runs).unwrap()).unwrap();
         assert_eq!(js["runs"][1]["seed"], 1);
         assert_eq!(js["runs"][0]["global_batch"], 64);
+    }
+
+    #[test]
+    fn guanine_dev_scores_show_test_figures_without_delta_and_subtask_rows() {
+        let mut s = scores(0, 0.0);
+        s.task = "guanine/ccre_propensity".into();
+        s.metrics = vec!["spearman100".into()];
+        s.eval_split = "valid".into();
+        let mut dev = BTreeMap::new();
+        dev.insert("spearman100".to_string(), 27.5);
+        dev.insert("spearman100:CTCF".to_string(), 30.0);
+        s.splits = BTreeMap::from([("valid".to_string(), dev)]);
+        let runs = vec![RunScores {
+            dir: PathBuf::from("g"),
+            scores: s,
+            head: Some("text_to_text".into()),
+        }];
+        let rows = rows(&runs);
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].published_split.as_deref(), Some("test"));
+        assert!(rows[0].published.is_some() && rows[0].delta.is_none());
+        assert_eq!(rows[1].metric, "spearman100:CTCF");
+        let md = markdown(&runs).unwrap();
+        assert!(
+            md.contains("| guanine/ccre_propensity | cnn-gb | nucleotide | text_to_text | valid | spearman100 | 27.5000 (n=1) |"),
+            "{md}"
+        );
+        assert!(md.contains("test split) | — |"), "{md}");
+        assert!(md.contains("expectation"), "{md}");
     }
 }

@@ -126,6 +126,12 @@ pub struct Scores {
     /// `[k, i]`: fold `i` of `k`.
     pub fold: Option<(usize, usize)>,
     pub global_batch: usize,
+    /// Rows per forward/backward pass (`None` in runs older than gradient accumulation).
+    #[serde(default)]
+    pub micro_batch: Option<usize>,
+    /// Micro-batches per optimizer step (`global_batch / micro_batch`).
+    #[serde(default = "one")]
+    pub accumulation: usize,
     pub epochs: usize,
     /// Epoch (1-based) whose weights were kept.
     pub best_epoch: usize,
@@ -139,6 +145,10 @@ pub struct Scores {
     pub config: String,
     /// split → metric → value (`loss` included; `n` = records scored).
     pub splits: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Scores {

@@ -6,7 +6,7 @@ use crate::backend::{self, WithBackend};
 use crate::cli::TrainArgs;
 use crate::config::{ExperimentConfig, RunConfig};
 use crate::fit::{self, FitJob};
-use crate::model_preset::{DataFacts, ModelPreset, ModelSpec};
+use crate::model_preset::{ModelPreset, ModelSpec};
 use crate::report;
 use crate::run_dir::{self, RunDir, Scores};
 use crate::task_data::{TaskData, TrainScan};
@@ -17,7 +17,6 @@ use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::AutodiffBackend;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strand_model::Tokenizer;
 
 /// The recorder for weights: burn's named MessagePack, full precision.
 pub fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
@@ -27,9 +26,6 @@ pub fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
 pub fn run(args: TrainArgs) -> Result<()> {
     if args.resume && args.overwrite {
         bail!("--resume and --overwrite exclude each other");
-    }
-    if args.init.is_some() {
-        bail!("--init (pretrained checkpoints) is not available for this model yet");
     }
     if args.precision.as_deref().is_some_and(|p| p != "f32") {
         bail!("--precision: only f32 is available");
@@ -102,13 +98,7 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
     let preset = ModelPreset::load(&cfg.model)?;
     let data = TaskData::open(cfg)?;
     let scan = data.scan_train()?;
-    let spec = preset.build(
-        DataFacts {
-            vocab_size: data.tokenizer.vocab_size(),
-            max_train_tokens: scan.max_tokens,
-        },
-        data.objective,
-    )?;
+    let (spec, data) = crate::t5_job::build_spec(cfg, &preset, data, &scan)?;
     tracing::info!(
         "task {} (version {}): {} training records {:?}, longest {} tokens; model {}",
         data.card.name,
@@ -190,27 +180,33 @@ impl WithBackend for TrainJob<'_> {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Scores> {
         B::seed(&device, self.cfg.seed);
+        let job = FitJob {
+            cfg: self.cfg,
+            spec: self.spec,
+            data: self.data,
+            scan: self.scan,
+            run: self.run,
+            resume: self.resume,
+            skip_nonfinite: self.skip_nonfinite,
+        };
+        let (objective, lr, seed) = (self.spec.objective(), self.cfg.lr, self.cfg.seed);
         match self.spec {
             ModelSpec::Cnn { config, .. } => {
                 let model = config.init::<B>(&device);
                 let optim = AdamConfig::new().init();
-                let job = FitJob {
-                    cfg: self.cfg,
-                    spec: self.spec,
-                    data: self.data,
-                    scan: self.scan,
-                    run: self.run,
-                    resume: self.resume,
-                    skip_nonfinite: self.skip_nonfinite,
-                };
-                job.fit(Trainer::new(
-                    model,
-                    optim,
-                    self.spec.objective(),
-                    self.cfg.lr,
-                    self.cfg.seed,
-                    device,
-                ))
+                let mut t = Trainer::new(model, optim, objective, lr, seed, device);
+                t.micro_batch = self.cfg.micro_batch;
+                job.fit(t)
+            }
+            ModelSpec::T5 {
+                head, tokenizer, ..
+            } => {
+                let init = self.cfg.init.as_deref();
+                let model = crate::t5_job::build_head::<B>(head, init, tokenizer, &device)?;
+                let optim = AdamConfig::new().init();
+                let mut t = Trainer::new(model, optim, objective, lr, seed, device);
+                t.micro_batch = self.cfg.micro_batch;
+                job.fit(t)
             }
         }
     }

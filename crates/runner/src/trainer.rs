@@ -8,7 +8,7 @@
 use crate::batch::HostBatch;
 use anyhow::Result;
 use burn::module::AutodiffModule;
-use burn::optim::{GradientsParams, Optimizer};
+use burn::optim::Optimizer;
 use burn::tensor::ElementConversion;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use indicatif::ProgressBar;
@@ -79,6 +79,8 @@ where
     pub objective: Objective,
     pub lr: f64,
     pub device: B::Device,
+    /// Gradient accumulation: rows per forward/backward pass (`None`: the whole batch).
+    pub micro_batch: Option<usize>,
     _backend: PhantomData<B>,
 }
 
@@ -104,6 +106,7 @@ where
             objective,
             lr,
             device,
+            micro_batch: None,
             _backend: PhantomData,
         }
     }
@@ -112,17 +115,18 @@ where
     /// update, the step counter stays) and comes back as [`StepOutcome::NonFinite`]: the caller
     /// stops or skips it. `poison` makes the loss NaN (the loop's test hook).
     pub fn step(&mut self, batch: &HostBatch, poison: bool) -> Result<StepOutcome> {
-        let (tokens, targets) = batch.to_tensors::<B>(self.objective, &self.device)?;
-        let outputs = self.model.forward(&tokens);
-        let mut loss = self.objective.loss(outputs, &targets);
-        if poison {
-            loss = loss.mul_scalar(f32::NAN);
-        }
-        let value: f64 = loss.clone().into_scalar().elem::<f64>();
-        if !value.is_finite() {
-            return Ok(StepOutcome::NonFinite(value));
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        use crate::accumulate::{StepGrads, gradients};
+        let (value, grads) = match gradients(
+            &self.model,
+            self.objective,
+            batch,
+            self.micro_batch,
+            poison,
+            &self.device,
+        )? {
+            StepGrads::Finite(value, grads) => (value, grads),
+            StepGrads::NonFinite(value) => return Ok(StepOutcome::NonFinite(value)),
+        };
         self.model = self.optim.step(self.lr, self.model.clone(), grads);
         self.state.step += 1;
         Ok(StepOutcome::Trained(value))

@@ -1,0 +1,356 @@
+//! End-to-end tests of T5 fine-tuning through the command line (parsed by the CLI's own parser,
+//! run in-process): heads, tokenizers, `--init`, GUANinE-format ordinal and regression tasks,
+//! predictions files. A 32-wide, 1+1-layer T5 keeps each run to seconds.
+
+use crate::checkpoint::{self, Meta};
+use crate::cli::{Cli, Command};
+use crate::predictions;
+use anyhow::Result;
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use strand_data::source::synthetic_guanine::SyntheticGuanine;
+use strand_model::Tokenizer;
+use strand_model::tokenize::TokenizerChoice;
+
+/// A tiny T5 preset file in `dir`.
+fn micro_preset(dir: &Path, d_ff: usize) -> PathBuf {
+    let p = dir.join(format!("t5-micro-{d_ff}.toml"));
+    std::fs::write(
+        &p,
+        format!(
+            "kind = \"t5\"\nname = \"t5-micro\"\n\n[t5]\nd_model = 32\nd_kv = 8\nnum_heads = 2\n\
+             d_ff = {d_ff}\nnum_layers = 1\nnum_decoder_layers = 1\ndropout_rate = 0.0\n"
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// Two classes of 48-bp sequences, `n` each; class `promoter` carries `TATAAA`.
+fn fasta_task(dir: &Path, n: usize) -> String {
+    let mut state = 7u64;
+    let mut base = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        b"ACGT"[(state >> 62) as usize] as char
+    };
+    let (mut pos, mut neg) = (String::new(), String::new());
+    for i in 0..n {
+        let mut p: String = (0..48).map(|_| base()).collect();
+        p.replace_range(20..26, "TATAAA");
+        pos.push_str(&format!(">p{i}\n{p}\n"));
+        let q: String = (0..48).map(|_| base()).collect();
+        neg.push_str(&format!(">n{i}\n{q}\n"));
+    }
+    let (p, b) = (dir.join("promoter.fa"), dir.join("background.fa"));
+    std::fs::write(&p, pos).unwrap();
+    std::fs::write(&b, neg).unwrap();
+    format!("fasta:background={},promoter={}", b.display(), p.display())
+}
+
+fn strand(args: &[&str]) -> Result<()> {
+    let cli = Cli::try_parse_from(std::iter::once("strand").chain(args.iter().copied()))?;
+    match cli.command {
+        Command::Train(a) => crate::train::run(a),
+        Command::Eval(a) => crate::eval::run(a),
+        Command::Report(a) => crate::report::run(a),
+        other => panic!("not used here: {other:?}"),
+    }
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn t5_pooled_and_text_heads_train_and_eval_on_a_tiny_fasta_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = fasta_task(dir.path(), 40);
+    let preset = micro_preset(dir.path(), 64);
+    for (head, tok) in [("pooled", "nucleotide"), ("text", "kmer:3:1")] {
+        let out = dir.path().join(head);
+        let micro = if head == "pooled" { "8" } else { "16" };
+        strand(&[
+            "train",
+            "--micro-batch",
+            micro,
+            "--task",
+            &task,
+            "--model",
+            s(&preset),
+            "--head",
+            head,
+            "--tokenizer",
+            tok,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--out",
+            s(&out),
+        ])
+        .unwrap();
+        let spec = json(&out.join("model.json"));
+        assert_eq!(spec["kind"], "t5", "{spec}");
+        let want = if head == "text" {
+            "text_to_text"
+        } else {
+            "pooled"
+        };
+        assert_eq!(spec["head"]["kind"], want, "{spec}");
+        assert_eq!(spec["head"]["t5"]["d_model"], 32);
+        let tok_kind = if head == "text" { "kmer" } else { "nucleotide" };
+        assert_eq!(spec["tokenizer"]["kind"], tok_kind, "{spec}");
+        let scores = json(&out.join("scores.json"));
+        assert_eq!(scores["global_batch"], 16);
+        assert_eq!(scores["micro_batch"], micro.parse::<u64>().unwrap());
+        assert_eq!(scores["accumulation"], if head == "pooled" { 2 } else { 1 });
+        let acc = scores["splits"]["test"]["accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{scores}");
+        assert!(
+            scores["splits"]["test"]["loss"]
+                .as_f64()
+                .unwrap()
+                .is_finite()
+        );
+        // eval reloads the weights and reproduces the test scores; --predictions writes P(1).
+        strand(&["eval", "--run", s(&out), "--split", "test", "--predictions"]).unwrap();
+        let again = json(&out.join("scores.json"));
+        let a = again["splits"]["test"]["accuracy"].as_f64().unwrap();
+        assert!((a - acc).abs() < 1e-9, "{head}: {a} vs {acc}");
+        let rows = predictions::read(&out.join("predictions.tsv")).unwrap();
+        assert_eq!(
+            rows.len() as f64,
+            scores["splits"]["test"]["n"].as_f64().unwrap()
+        );
+        assert!(rows.iter().all(|(_, p)| (0.0..=1.0).contains(p)));
+    }
+    let e = strand(&[
+        "train",
+        "--task",
+        &task,
+        "--model",
+        "cnn-gb",
+        "--head",
+        "text",
+        "--epochs",
+        "1",
+        "--out",
+        s(&dir.path().join("cnn")),
+    ])
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("CNN"), "{e:#}");
+    let e = strand(&[
+        "train",
+        "--task",
+        &task,
+        "--batch-size",
+        "16",
+        "--micro-batch",
+        "5",
+        "--epochs",
+        "1",
+        "--out",
+        s(&dir.path().join("bad-micro")),
+    ])
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("must divide"), "{e:#}");
+}
+
+#[test]
+fn init_from_a_pretraining_checkpoint_and_mismatches_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = fasta_task(dir.path(), 20);
+    let preset = micro_preset(dir.path(), 64);
+    // A checkpoint as `strand pretrain` writes it, with the preset's shape.
+    let tok = TokenizerChoice::Nucleotide.build().unwrap();
+    let p = crate::model_preset::ModelPreset::load(s(&preset)).unwrap();
+    let crate::model_preset::ModelPreset::T5(t5) = &p else {
+        panic!("a T5 preset")
+    };
+    let config = t5.t5.config(tok.vocab_size());
+    let device = Default::default();
+    let model = config.init::<crate::backend::CpuTrain>(&device);
+    let ckpt = dir.path().join("pre/checkpoints/step-5");
+    let meta = Meta {
+        step: 5,
+        loss: 3.0,
+        run: "pre".into(),
+    };
+    checkpoint::save(&ckpt, &model, &config, &tok, &meta, |_| Ok(())).unwrap();
+
+    let out = dir.path().join("ft");
+    strand(&[
+        "train",
+        "--task",
+        &task,
+        "--model",
+        s(&preset),
+        "--init",
+        s(&ckpt),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--out",
+        s(&out),
+    ])
+    .unwrap();
+    let cfg = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
+    assert!(cfg.contains("step-5"), "{cfg}");
+    assert!(out.join("scores.json").is_file());
+
+    let e = strand(&[
+        "train",
+        "--task",
+        &task,
+        "--model",
+        s(&preset),
+        "--init",
+        s(&ckpt),
+        "--tokenizer",
+        "kmer:3",
+        "--epochs",
+        "1",
+        "--out",
+        s(&dir.path().join("bad-tok")),
+    ])
+    .unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(
+        msg.contains("mismatch") && msg.contains("kmer:3:3"),
+        "{msg}"
+    );
+    assert!(
+        !dir.path().join("bad-tok").exists(),
+        "checked before the run starts"
+    );
+
+    let wide = micro_preset(dir.path(), 96);
+    let e = strand(&[
+        "train",
+        "--task",
+        &task,
+        "--model",
+        s(&wide),
+        "--init",
+        s(&ckpt),
+        "--epochs",
+        "1",
+        "--out",
+        s(&dir.path().join("bad-shape")),
+    ])
+    .unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(msg.contains("d_ff: checkpoint 64, preset 96"), "{msg}");
+}
+
+/// ρ recomputed from the written predictions, against the labels of the same split.
+fn rho_from_file(file: &Path, labels: &[f64]) -> f64 {
+    let rows = predictions::read(file).unwrap();
+    let preds: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(preds.len(), labels.len());
+    strand_data::metrics::spearman(&preds, labels)
+}
+
+#[test]
+fn ordinal_and_regression_fine_tuning_on_synthetic_guanine_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = SyntheticGuanine {
+        n_train: 96,
+        n_dev: 40,
+        n_test: 24,
+        len: 60,
+        seed: 3,
+        ..SyntheticGuanine::default()
+    };
+    let data = dir.path().join("guanine");
+    synth.write_task(&data, "dnase_propensity").unwrap();
+    let table = dir.path().join("reg.csv");
+    synth.write_regression_table(&table).unwrap();
+    let preset = micro_preset(dir.path(), 64);
+    let dev_levels: Vec<f64> = (0..synth.n_dev)
+        .map(|i| synth.record(strand_data::Split::Valid, i).level as f64)
+        .collect();
+    let dev_values: Vec<f64> = (0..synth.n_dev)
+        .map(|i| synth.record(strand_data::Split::Valid, i).value)
+        .collect();
+    let csv_task = format!("csv:{}", table.display());
+    let runs: [(&str, &str, &str, &[f64]); 4] = [
+        (
+            "guanine/dnase_propensity",
+            s(&preset),
+            "pooled",
+            &dev_levels,
+        ),
+        ("guanine/dnase_propensity", "cnn-gb", "", &dev_levels),
+        (&csv_task, s(&preset), "pooled", &dev_values),
+        (&csv_task, s(&preset), "text", &dev_values),
+    ];
+    for (i, (task, model, head, truth)) in runs.iter().enumerate() {
+        let out = dir.path().join(format!("run-{i}"));
+        let mut args = vec![
+            "train",
+            "--task",
+            task,
+            "--model",
+            model,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--data-dir",
+            s(&data),
+            "--out",
+            s(&out),
+        ];
+        if !head.is_empty() {
+            args.extend(["--head", head]);
+        }
+        strand(&args).unwrap();
+        let scores = json(&out.join("scores.json"));
+        let dev = &scores["splits"]["valid"];
+        let rho = dev["spearman"].as_f64().unwrap();
+        assert!(rho.is_finite(), "{i}: {scores}");
+        strand(&[
+            "eval",
+            "--run",
+            s(&out),
+            "--split",
+            "valid",
+            "--predictions",
+        ])
+        .unwrap();
+        let again = json(&out.join("scores.json"))["splits"]["valid"]["spearman"]
+            .as_f64()
+            .unwrap();
+        let from_file = rho_from_file(&out.join("predictions.valid.tsv"), truth);
+        assert!(
+            (from_file - again).abs() < 1e-12,
+            "{i}: {from_file} vs {again}"
+        );
+        assert!(
+            (again - rho).abs() < 1e-9,
+            "{i}: eval {again} vs train {rho}"
+        );
+        if task.starts_with("guanine/") {
+            assert_eq!(scores["selection_metric"], "spearman100", "{scores}");
+            let r100 = dev["spearman100"].as_f64().unwrap();
+            assert!((r100 - strand_data::metrics::np_round(100.0 * rho, 4)).abs() < 1e-9);
+            // The private test split: no scores, a submission file in the published order.
+            assert_eq!(scores["splits"]["test"]["labelled"], 0.0, "{scores}");
+            strand(&["eval", "--run", s(&out), "--split", "test"]).unwrap();
+            let rows = predictions::read(&out.join("predictions.tsv")).unwrap();
+            assert_eq!(rows.len(), synth.n_test);
+            assert!(
+                rows.iter().all(|(_, p)| (0.0..=4.0).contains(p)),
+                "{rows:?}"
+            );
+        }
+    }
+}
