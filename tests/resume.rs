@@ -261,3 +261,33 @@ fn a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_checkpoint() {
     assert_eq!(steps.last().unwrap().0, 19);
     assert!(run.join("scores.json").is_file());
 }
+
+#[test]
+fn resume_of_a_run_stopped_before_its_first_checkpoint_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 100);
+    let run = dir.path().join("run");
+    let out = strand()
+        .args(train_args(&task, &run, &[]))
+        .env("STRAND_TEST_NAN_AT_BATCH", "1")
+        .output()
+        .unwrap();
+    assert_clean_failure(
+        &out,
+        &["step 1 (epoch 1, batch 1)", "no checkpoint was written yet"],
+    );
+    assert!(checkpoints(&run).is_empty());
+    // Without --resume the partial directory is refused; with it, the run starts over.
+    let out = strand()
+        .args(train_args(&task, &run, &[]))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, &["unfinished run", "--resume", "--overwrite"]);
+    finish(&train_args(&task, &run, &["--resume"]));
+    let reference = dir.path().join("reference");
+    finish(&train_args(&task, &reference, &[]));
+    let (a, _) = metrics(&run);
+    let (b, _) = metrics(&reference);
+    assert_eq!(a, b);
+    assert_eq!(scores(&run), scores(&reference));
+}

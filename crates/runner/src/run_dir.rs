@@ -53,6 +53,13 @@ impl RunDir {
                         root.display()
                     );
                 }
+                if root.join(CONFIG).exists() {
+                    bail!(
+                        "{} holds an unfinished run; pass --resume to continue it from its last \
+                         checkpoint, or --overwrite to replace it",
+                        root.display()
+                    );
+                }
                 bail!(
                     "{} is not empty; pass --overwrite to replace its contents",
                     root.display()
