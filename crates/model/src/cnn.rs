@@ -132,7 +132,17 @@ impl<B: Backend> ConvBlock<B> {
     /// - input: `[batch, c_in, n]`
     /// - output: `[batch, c_out, (n − kernel + 1) / pool]`
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let x = self.norm.forward(self.conv.forward(x));
+        self.after_conv(self.conv.forward(x))
+    }
+
+    /// BatchNorm → (ReLU) → MaxPool on the convolution's output ([`crate::ops::batch_norm`]
+    /// computes `self.norm.forward` without burn's strided copies).
+    ///
+    /// # Shapes
+    /// - input: `[batch, c_out, n]`
+    /// - output: `[batch, c_out, n / pool]`
+    pub fn after_conv(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+        let x = crate::ops::batch_norm(&self.norm, x);
         let x = if self.relu { relu(x) } else { x };
         self.pool.forward(x)
     }
@@ -162,8 +172,18 @@ impl<B: Backend> Cnn<B> {
             "the CNN was built for {} tokens per input, got {len}",
             self.input_len
         );
-        let mut x = self.embedding.forward(tokens).swap_dims(1, 2); // [B, E, L]
-        for block in &self.blocks {
+        // Embedding → first convolution with the embedding folded into the convolution
+        // (`crate::ops::embedding_conv1d`: the same function, ~4× less work on the CPU).
+        let (first, rest) = self
+            .blocks
+            .split_first()
+            .expect("validated: at least one block");
+        let mut x = first.after_conv(crate::ops::embedding_conv1d(
+            &self.embedding,
+            &first.conv,
+            tokens,
+        ));
+        for block in rest {
             x = block.forward(x);
         }
         let x: Tensor<B, 2> = x.flatten(1, 2);
