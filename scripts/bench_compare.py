@@ -65,9 +65,10 @@ def fmt_rate(xs):
     if not xs:
         return "failed"
     m = statistics.median(xs)
+    f = ",.0f" if m >= 100 else ".2f"
     if len(xs) > 1:
-        return f"{m:,.0f} ({min(xs):,.0f}–{max(xs):,.0f})"
-    return f"{m:,.0f}"
+        return f"{m:{f}} ({min(xs):{f}}–{max(xs):{f}})"
+    return f"{m:{f}}"
 
 
 def main():
