@@ -204,6 +204,13 @@ fn init_from_a_pretraining_checkpoint_and_mismatches_are_refused() {
     let cfg = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
     assert!(cfg.contains("step-5"), "{cfg}");
     assert!(out.join("scores.json").is_file());
+    let md = dir.path().join("report.md");
+    strand(&["report", s(&out), "--out", s(&md)]).unwrap();
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(
+        md.contains("| t5-micro ← pre/step-5 | nucleotide | pooled | test | mcc |"),
+        "{md}"
+    );
 
     let e = strand(&[
         "train",

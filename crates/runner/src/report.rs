@@ -21,6 +21,24 @@ pub struct RunScores {
     pub scores: Scores,
     /// T5 head from the run's `model.json` (`None`: a CNN, or no `model.json`).
     pub head: Option<String>,
+    /// The pretrained checkpoint the run started from (`--init`), as a short label.
+    pub init: Option<String>,
+}
+
+/// `<run>/step-N` for `<run>/checkpoints/step-N` (a `strand pretrain` checkpoint), else the
+/// directory's name: the `--init` of a run, read from its `config.resolved.toml`.
+fn init_of(dir: &Path) -> Option<String> {
+    let cfg = crate::config::RunConfig::load(&dir.join(run_dir::CONFIG)).ok()?;
+    let init = cfg.init?;
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let step = name(&init)?;
+    let parent = init.parent()?;
+    Some(
+        match (name(parent).as_deref(), parent.parent().and_then(name)) {
+            (Some("checkpoints"), Some(run)) => format!("{run}/{step}"),
+            _ => step,
+        },
+    )
 }
 
 /// The T5 head recorded in `dir/model.json`, if any.
@@ -105,7 +123,13 @@ pub fn collect(dirs: &[PathBuf]) -> Result<Vec<RunScores>> {
         .map(|dir| {
             let scores = Scores::read(&dir.join(run_dir::SCORES))?;
             let head = head_of(&dir);
-            Ok(RunScores { dir, scores, head })
+            let init = init_of(&dir);
+            Ok(RunScores {
+                dir,
+                scores,
+                head,
+                init,
+            })
         })
         .collect()
 }
@@ -138,10 +162,11 @@ fn mean_sd(v: &[f64]) -> (f64, Option<f64>) {
     (mean, Some(var.sqrt()))
 }
 
-/// What runs are grouped by: task, model, tokenizer, head.
+/// What runs are grouped by: task, model (with its `--init`), tokenizer, head.
 #[derive(Debug, Clone, PartialEq)]
 struct GroupKey {
     task: String,
+    /// The preset name, then ` ← <checkpoint>` for a run started from a pretrained checkpoint.
     model: String,
     tokenizer: String,
     head: String,
@@ -155,7 +180,10 @@ pub fn rows(runs: &[RunScores]) -> Vec<Row> {
         let s = &r.scores;
         let key = GroupKey {
             task: s.task.clone(),
-            model: s.model.clone(),
+            model: match &r.init {
+                Some(i) => format!("{} ← {i}", s.model),
+                None => s.model.clone(),
+            },
             tokenizer: s.tokenizer.clone(),
             head: r.head.clone().unwrap_or_else(|| "—".into()),
         };
@@ -355,6 +383,7 @@ mod tests {
                 dir: PathBuf::from(format!("r/seed-{s}")),
                 scores: scores(*s, *m),
                 head: None,
+                init: None,
             })
             .collect();
         let rows = rows(&runs);
@@ -389,6 +418,7 @@ mod tests {
             dir: PathBuf::from("g"),
             scores: s,
             head: Some("text_to_text".into()),
+            init: None,
         }];
         let rows = rows(&runs);
         assert_eq!(rows.len(), 2, "{rows:?}");
