@@ -6,8 +6,8 @@ Models (sizes as in strand's presets):
            BCE-with-logits (no double sigmoid): Embedding(109, 100) → 3 × [Conv1d(k 8) →
            BatchNorm → (ReLU on the first) → MaxPool(2)] with 16, 8, 4 channels → flatten →
            Linear(512) → Linear(1); Adam(lr 1e-3, eps 1e-8). Input: BOS + seq_len bases + EOS.
-  t5-*     transformers' T5ForConditionalGeneration (v1.1: gated-GELU, untied head) with the
-           config of models/t5-*.toml; AdamW(lr 1e-4). Decoder inputs = labels shifted right.
+  t5-*     transformers' T5ForConditionalGeneration with the [t5] table of models/t5-*.toml
+           (read from the file); AdamW(lr 1e-4). Decoder inputs = labels shifted right.
 
 Timing, as in strand: --warmup steps (the first is the cold start, measured from the start of
 the script's main()), then --steps steps back to back without host synchronisation inside the
@@ -29,6 +29,8 @@ import random
 import subprocess
 import sys
 import time
+import tomllib
+from pathlib import Path
 
 T0 = time.perf_counter()
 
@@ -39,15 +41,17 @@ import torch.nn.functional as F  # noqa: E402
 VOCAB_NUCLEOTIDE = 109  # strand's nucleotide tokenizer: 104 specials + A C G T N
 FIRST_REGULAR, BOS, EOS = 104, 3, 1
 
-# models/t5-*.toml (d_model, d_kv, num_heads, d_ff, num_layers, num_decoder_layers, dropout)
-T5_PRESETS = {
-    "t5-tiny": dict(d_model=256, d_kv=64, num_heads=4, d_ff=1024, num_layers=4,
-                    num_decoder_layers=4, dropout_rate=0.1),
-    "t5-small": dict(d_model=512, d_kv=64, num_heads=6, d_ff=1024, num_layers=8,
-                     num_decoder_layers=8, dropout_rate=0.1),
-    "t5-base": dict(d_model=768, d_kv=64, num_heads=12, d_ff=2048, num_layers=12,
-                    num_decoder_layers=12, dropout_rate=0.1),
-}
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+T5_NAMES = ("t5-tiny", "t5-small", "t5-base")
+
+
+def t5_preset(name):
+    """The [t5] table of models/<name>.toml: the same shape strand builds."""
+    with open(MODELS_DIR / f"{name}.toml", "rb") as f:
+        preset = tomllib.load(f)
+    if preset.get("kind") != "t5":
+        sys.exit(f"models/{name}.toml is not a T5 preset")
+    return preset["t5"]
 
 
 class GbCnn(nn.Module):
@@ -102,7 +106,7 @@ def known_peak_flops(name, precision):
 def t5_train_flops(cfg, batch, s, t, vocab):
     """Same count as strand's bench.rs t5_train_flops."""
     d, inner, ff = cfg["d_model"], cfg["num_heads"] * cfg["d_kv"], cfg["d_ff"]
-    ff_mats = 3.0
+    ff_mats = 3.0 if cfg.get("feed_forward_proj", "gated-gelu") == "gated-gelu" else 2.0
     enc = 2.0 * (4 * s * d * inner + 2 * s * s * inner + ff_mats * s * d * ff)
     dec = 2.0 * (4 * t * d * inner + 2 * t * t * inner + 2 * t * d * inner + 2 * s * d * inner
                  + 2 * t * s * inner + ff_mats * t * d * ff)
@@ -124,7 +128,7 @@ def peak_memory(device):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True, choices=["cnn-gb", *T5_PRESETS])
+    ap.add_argument("--model", required=True, choices=["cnn-gb", *T5_NAMES])
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seq-len", type=int, default=251)
     ap.add_argument("--dec-len", type=int, default=128)
@@ -170,11 +174,18 @@ def main():
         tokens_per_sample, dec_len, flops = input_len, None, None
     else:
         from transformers import T5Config, T5ForConditionalGeneration
-        p = T5_PRESETS[a.model]
-        cfg = T5Config(vocab_size=a.vocab, feed_forward_proj="gated-gelu",
-                       tie_word_embeddings=False, decoder_start_token_id=0, pad_token_id=0,
-                       eos_token_id=1, **p)
-        model = T5ForConditionalGeneration(cfg).to(device)
+        p = t5_preset(a.model)
+        cfg = T5Config(vocab_size=a.vocab, pad_token_id=0, eos_token_id=1, **p)
+        # transformers 5 forces tie_word_embeddings = True in T5Config.__post_init__ (see
+        # scripts/t5_reference.py): set the preset's choice back, then re-share the stacks'
+        # input embeddings with `shared`, as T5 does.
+        tied = bool(p.get("tie_word_embeddings", False))
+        cfg.tie_word_embeddings = tied
+        cfg.decoder_start_token_id = 0
+        model = T5ForConditionalGeneration(cfg)
+        model.set_input_embeddings(model.shared)
+        assert (model.lm_head.weight.data_ptr() == model.shared.weight.data_ptr()) == tied
+        model = model.to(device)
         if pure:
             model = model.to(torch.bfloat16)
         lo = min(FIRST_REGULAR, a.vocab - 1)
@@ -243,6 +254,7 @@ def main():
         peak_mem_bytes=peak_memory(device), flops_per_step=flops, peak_flops=peak,
         peak_flops_source=source, mfu=mfu, final_loss=final_loss,
         threads=torch.get_num_threads() if device.type == "cpu" else None,
+        attn_implementation=getattr(getattr(model, "config", None), "_attn_implementation", None),
     )
     dec = f" → {dec_len}" if dec_len else ""
     print(f"{a.model} on {a.device} ({r['device_name']}), {r['precision']}, batch {a.batch} × "
