@@ -68,11 +68,15 @@ fn s(p: &Path) -> &str {
 }
 
 #[test]
-fn t5_pooled_and_text_heads_train_and_eval_on_a_tiny_fasta_task() {
+fn t5_pooled_text_and_probe_heads_train_and_eval_on_a_tiny_fasta_task() {
     let dir = tempfile::tempdir().unwrap();
     let task = fasta_task(dir.path(), 40);
     let preset = micro_preset(dir.path(), 64);
-    for (head, tok) in [("pooled", "nucleotide"), ("text", "kmer:3:1")] {
+    for (head, tok) in [
+        ("pooled", "nucleotide"),
+        ("text", "kmer:3:1"),
+        ("probe", "nucleotide"),
+    ] {
         let out = dir.path().join(head);
         let micro = if head == "pooled" { "8" } else { "16" };
         strand(&[
@@ -97,11 +101,7 @@ fn t5_pooled_and_text_heads_train_and_eval_on_a_tiny_fasta_task() {
         .unwrap();
         let spec = json(&out.join("model.json"));
         assert_eq!(spec["kind"], "t5", "{spec}");
-        let want = if head == "text" {
-            "text_to_text"
-        } else {
-            "pooled"
-        };
+        let want = if head == "text" { "text_to_text" } else { head };
         assert_eq!(spec["head"]["kind"], want, "{spec}");
         assert_eq!(spec["head"]["t5"]["d_model"], 32);
         let tok_kind = if head == "text" { "kmer" } else { "nucleotide" };
