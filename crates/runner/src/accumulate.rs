@@ -208,6 +208,7 @@ mod tests {
             "the step moved the weights"
         );
         let d = max_diff(&w_full, &w_acc);
+        println!("1×64 loss {l_full}, 2×32 loss {l_acc}; max |Δw| after one Adam step: {d:e}");
         assert!(d < 1e-5, "2×32 vs 1×64: max |Δw| = {d}");
         // Not vacuous: half of the batch alone gives another update.
         assert!(max_diff(&w_full, &w_half) > 1e-4);
