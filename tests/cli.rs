@@ -79,7 +79,10 @@ fn train_eval_report_end_to_end_on_a_tiny_fasta_task() {
     assert!((l0 - l1).abs() < 1e-5, "{l0} vs {l1}");
 
     let md = ok(&run(&["report", s(&run_dir)]));
-    assert!(md.contains("| cnn-gb | nucleotide | — | test | mcc |"), "{md}");
+    assert!(
+        md.contains("| cnn-gb | nucleotide | — | test | mcc |"),
+        "{md}"
+    );
     let js: serde_json::Value =
         serde_json::from_str(&ok(&run(&["report", s(dir.path()), "--format", "json"]))).unwrap();
     assert_eq!(js["runs"][0]["seed"], 1);
