@@ -113,7 +113,6 @@ pub fn open(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
 pub fn open_raw(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
     let parsed = TaskSpec::parse(spec)?;
     let raw: Box<dyn Source> = match &parsed {
-        // Each source adds its arm here (fasta_classes, cnnprom, synthetic, gb, guanine, table).
         TaskSpec::FastaClasses { classes } => {
             Box::new(source::fasta_classes::FastaClasses::open(spec, classes)?)
         }
@@ -137,9 +136,10 @@ pub fn open_raw(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
         TaskSpec::Table { path, delimiter } => {
             Box::new(source::table::Table::open(path, *delimiter, spec)?)
         }
-        other => {
+        TaskSpec::Builtin { suite, .. } => {
+            // `TaskSpec::parse` only yields the suites above; kept as an error, not a panic.
             return Err(DataError::UnknownTask(format!(
-                "task {spec:?} ({other:?}) is not supported yet"
+                "task {spec:?}: unknown suite {suite:?} (expected gb, guanine, cnnprom or synthetic)"
             )));
         }
     };
