@@ -109,6 +109,16 @@ impl DataError {
         }
     }
 
+    /// A single-pool source (no publisher splits) was asked for `split`: only `train`, the pool
+    /// that `split::derive` divides, exists.
+    pub fn pool_only(task: &str, split: crate::Split) -> Self {
+        DataError::MissingSplit {
+            task: task.to_string(),
+            split: split.to_string(),
+            available: "train (the pool; see split::derive)".into(),
+        }
+    }
+
     /// Wraps an I/O error with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io {

@@ -140,11 +140,7 @@ impl Source for FastaClasses {
 
     fn records(&self, split: Split) -> Result<RecordIter> {
         if split != Split::Train {
-            return Err(DataError::MissingSplit {
-                task: self.card.name.clone(),
-                split: split.to_string(),
-                available: "train (the pool; see split::derive)".into(),
-            });
+            return Err(DataError::pool_only(&self.card.name, split));
         }
         let files = self.files.clone();
         let mut class = 0usize;

@@ -125,11 +125,7 @@ impl Source for Synthetic {
 
     fn records(&self, split: Split) -> Result<RecordIter> {
         if split != Split::Train {
-            return Err(DataError::MissingSplit {
-                task: self.card.name.clone(),
-                split: split.to_string(),
-                available: "train (the pool; see split::derive)".into(),
-            });
+            return Err(DataError::pool_only(&self.card.name, split));
         }
         let p = self.params.clone();
         Ok(Box::new((0..p.n).map(move |i| Ok(p.record(i)))))
