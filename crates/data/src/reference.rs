@@ -469,43 +469,15 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    /// A deterministic pseudo-random sequence of `n` bases.
-    fn bases(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-        (0..n)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                b"ACGT"[(x >> 62) as usize]
-            })
-            .collect()
-    }
-
-    fn fasta_text(seqs: &[(&str, &[u8])], width: usize) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (name, s) in seqs {
-            writeln!(out, ">{name} some description").unwrap();
-            for line in s.chunks(width) {
-                out.extend_from_slice(line);
-                out.push(b'\n');
-            }
-        }
-        out
-    }
+    // Generated sequences and FASTA text come from the shared test helpers.
+    use crate::source::testutil::{bases, fasta_text};
 
     fn write_plain(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
+        crate::source::testutil::write(&dir.join(name), text)
     }
 
     fn write_bgzf(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
-        let p = dir.join(name);
-        let mut w = bgzf::io::Writer::new(File::create(&p).unwrap());
-        w.write_all(text).unwrap();
-        w.finish().unwrap();
-        p
+        crate::source::testutil::write_bgzf(&dir.join(name), text)
     }
 
     #[test]
