@@ -29,7 +29,7 @@ impl<B: Backend> T5Encoder<B> {
     pub fn encode(&self, tokens: Tensor<B, 2, Int>, mask: Tensor<B, 2, Bool>) -> Tensor<B, 3> {
         let padding = key_padding_mask(mask.int());
         self.encoder
-            .forward(self.shared.forward(tokens), Some(padding), None)
+            .forward(crate::ops::embed(&self.shared, tokens), Some(padding), None)
     }
 
     /// Width of the encoder states.

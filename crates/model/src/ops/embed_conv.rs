@@ -10,7 +10,12 @@
 //! convolution (403 MFLOP at batch 64), and the output comes from a gather of `M`'s rows plus
 //! one matrix product that sums the `K` gathered rows. Gradients reach `E` and `W` through `M`
 //! by ordinary autodiff.
+//!
+//! On cubecl (GPU) backends the gather's backward is slow (see [`super::lookup`]); there the
+//! same function is a convolution of the one-hot input with the folded weight
+//! `W'[o, v, k] = Σ_c W[o, c, k] · E[v, c]`, whose forward and backward are dense kernels.
 
+use super::lookup::{Lookup, one_hot};
 use burn::nn::conv::Conv1d;
 use burn::nn::{Embedding, PaddingConfig1d};
 use burn::tensor::backend::Backend;
@@ -28,6 +33,21 @@ pub fn embedding_conv1d<B: Backend>(
     conv: &Conv1d<B>,
     ids: Tensor<B, 2, Int>,
 ) -> Tensor<B, 3> {
+    let lookup = Lookup::for_backend::<B>(&ids.device());
+    embedding_conv1d_with(embedding, conv, ids, lookup)
+}
+
+/// [`embedding_conv1d`] with the lookup given instead of picked for the backend.
+///
+/// # Shapes
+/// - `ids`: `[batch, len]`
+/// - output: `[batch, c_out, len − kernel + 1]`
+pub fn embedding_conv1d_with<B: Backend>(
+    embedding: &Embedding<B>,
+    conv: &Conv1d<B>,
+    ids: Tensor<B, 2, Int>,
+    lookup: Lookup,
+) -> Tensor<B, 3> {
     let [_, len] = ids.dims();
     let foldable = conv.stride == 1
         && conv.dilation == 1
@@ -38,17 +58,19 @@ pub fn embedding_conv1d<B: Backend>(
         )
         && len >= conv.kernel_size;
     if !foldable {
-        return conv.forward(embedding.forward(ids).swap_dims(1, 2));
+        let x = super::lookup::embed_with(embedding.weight.val(), ids, lookup);
+        return conv.forward(x.swap_dims(1, 2));
     }
     fold(
         ids,
         embedding.weight.val(),
         conv.weight.val(),
         conv.bias.as_ref().map(|b| b.val()),
+        lookup,
     )
 }
 
-/// The folded computation on raw tensors.
+/// The folded computation on raw tensors, with the lookup of `lookup`.
 ///
 /// # Shapes
 /// - `ids`: `[batch, len]`, every id `< vocab`
@@ -61,14 +83,30 @@ fn fold<B: Backend>(
     table: Tensor<B, 2>,
     weight: Tensor<B, 3>,
     bias: Option<Tensor<B, 1>>,
+    lookup: Lookup,
 ) -> Tensor<B, 3> {
-    let [batch, len] = ids.dims();
     let [vocab, c_in] = table.dims();
     let [c_out, w_in, kernel] = weight.dims();
     assert_eq!(
         c_in, w_in,
         "embedding width {c_in} does not match the convolution's input channels {w_in}"
     );
+    if lookup == Lookup::OneHot {
+        // W'[o, v, k] = Σ_c E[v, c] · W[o, c, k]: [V, C]·[C, O·K] → [V, O, K] → [O, V, K]
+        let w = weight.swap_dims(0, 1).reshape([c_in, c_out * kernel]);
+        let folded = table
+            .matmul(w)
+            .reshape([vocab, c_out, kernel])
+            .swap_dims(0, 1);
+        let x = one_hot(ids, vocab, 1);
+        return burn::tensor::module::conv1d(
+            x,
+            folded,
+            bias,
+            burn::tensor::ops::ConvOptions::new([1], [0], [1], 1),
+        );
+    }
+    let [batch, len] = ids.dims();
     let t = len - kernel + 1;
     let device = table.device();
 
@@ -125,12 +163,15 @@ mod tests {
     }
 
     #[test]
-    fn matches_embedding_then_conv1d_outputs_and_gradients() {
+    fn matches_embedding_then_conv1d_outputs_and_gradients_with_either_lookup() {
         let dev = Default::default();
-        for (vocab, c_in, c_out, kernel, bias) in [
-            (109, 100, 16, 8, true),
-            (7, 5, 3, 1, false),
-            (12, 4, 6, 3, true),
+        for (vocab, c_in, c_out, kernel, bias, lookup) in [
+            (109, 100, 16, 8, true, Lookup::Gather),
+            (7, 5, 3, 1, false, Lookup::Gather),
+            (12, 4, 6, 3, true, Lookup::Gather),
+            (109, 100, 16, 8, true, Lookup::OneHot),
+            (7, 5, 3, 1, false, Lookup::OneHot),
+            (12, 4, 6, 3, true, Lookup::OneHot),
         ] {
             let e = EmbeddingConfig::new(vocab, c_in).init::<AB>(&dev);
             let c = Conv1dConfig::new(c_in, c_out, kernel)
@@ -144,7 +185,7 @@ mod tests {
             );
 
             let want = reference(&e, &c, x.clone());
-            let got = embedding_conv1d(&e, &c, x);
+            let got = embedding_conv1d_with(&e, &c, x, lookup);
             got.to_data()
                 .assert_approx_eq::<f32>(&want.to_data(), Tolerance::rel_abs(1e-4, 1e-5));
 

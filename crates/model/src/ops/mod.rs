@@ -5,13 +5,16 @@
 //! Why they exist (measured on burn-flex, 2 cores, GB CNN batch 64 × 253 tokens, one training
 //! step): burn's `Embedding → swap_dims → Conv1d` and `BatchNorm` spend most of the step in
 //! strided copies and broadcasting element-wise kernels rather than arithmetic. See
-//! `README.md`, section Performance.
+//! `README.md`, section Performance. [`lookup`] picks the formulation of a table lookup per
+//! backend (gather on the CPU, one-hot matrix product on the GPU).
 
 pub mod batch_norm;
 pub mod embed_conv;
+pub mod lookup;
 
 pub use batch_norm::batch_norm;
-pub use embed_conv::embedding_conv1d;
+pub use embed_conv::{embedding_conv1d, embedding_conv1d_with};
+pub use lookup::{Lookup, embed, embed_with};
 
 #[cfg(test)]
 mod tests {

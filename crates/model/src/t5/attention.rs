@@ -96,7 +96,8 @@ impl<B: Backend> T5Attention<B> {
             device,
         );
         // [q, k, H] → [H, q, k] → [1, H, q, k]
-        Some(table.forward(buckets).permute([2, 0, 1]).unsqueeze_dim(0))
+        let bias = crate::ops::embed(table, buckets);
+        Some(bias.permute([2, 0, 1]).unsqueeze_dim(0))
     }
 
     /// Attention of `x` over itself (`kv = None`) or over `kv` (cross-attention).

@@ -78,7 +78,7 @@ impl<B: Backend> T5Model<B> {
     ) -> Tensor<B, 3> {
         let mask = key_padding_mask(attention_mask);
         self.encoder
-            .forward(self.shared.forward(input_ids), Some(mask), None)
+            .forward(crate::ops::embed(&self.shared, input_ids), Some(mask), None)
     }
 
     /// Decoder logits given encoder states.
@@ -112,7 +112,7 @@ impl<B: Backend> T5Model<B> {
         };
         let enc_mask = key_padding_mask(attention_mask);
         let dec = self.decoder.forward(
-            self.shared.forward(decoder_input_ids),
+            crate::ops::embed(&self.shared, decoder_input_ids),
             Some(self_mask),
             Some(EncoderContext {
                 states: encoder_states,
