@@ -55,7 +55,10 @@ pub fn dispatch<J: WithBackend>(device: &str, job: J) -> Result<J::Output> {
     match DeviceChoice::parse(device)? {
         DeviceChoice::Cpu => job.run::<CpuTrain>(Default::default()),
         #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda(i) => job.run::<CudaTrain>(burn::backend::cuda::CudaDevice::new(i)),
+        DeviceChoice::Cuda(i) => {
+            configure_cubecl();
+            job.run::<CudaTrain>(burn::backend::cuda::CudaDevice::new(i))
+        }
         #[cfg(not(feature = "cuda"))]
         DeviceChoice::Cuda(_) => bail!(
             "device {device:?} needs a build with CUDA: cargo build --release -p strand-runner \
@@ -77,6 +80,79 @@ mod tests {
         );
         assert!(DeviceChoice::parse("tpu").is_err());
     }
+
+    #[test]
+    fn cubecl_config_files_are_found_in_parents_only_when_present() {
+        let tmp = std::env::temp_dir().join(format!("strand-cubecl-{}", std::process::id()));
+        let inner = tmp.join("a").join("b");
+        std::fs::create_dir_all(&inner).unwrap();
+        assert_eq!(
+            cubecl_config_file_above(&inner).filter(|p| p.starts_with(&tmp)),
+            None
+        );
+        std::fs::write(tmp.join("a").join("cubecl.toml"), "").unwrap();
+        assert_eq!(
+            cubecl_config_file_above(&inner),
+            Some(tmp.join("a").join("cubecl.toml"))
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+        assert!(cubecl_cache_dir().ends_with("cubecl"));
+    }
+}
+
+/// CubeCL's configuration files; when one is found in the working directory or a parent,
+/// strand leaves CubeCL's configuration to it.
+const CUBECL_CONFIG_FILES: [&str; 4] = ["cubecl.toml", "CubeCL.toml", "burn.toml", "Burn.toml"];
+
+/// Where strand keeps CubeCL's compiled kernels and autotune results:
+/// `<strand cache>/cubecl` (`$STRAND_CACHE`, else `$XDG_CACHE_HOME/strand`, else
+/// `~/.cache/strand`).
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub fn cubecl_cache_dir() -> std::path::PathBuf {
+    strand_data::cache::default_cache_dir().join("cubecl")
+}
+
+/// Whether a CubeCL configuration file lies in `dir` or one of its parents.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+fn cubecl_config_file_above(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    dir.ancestors()
+        .flat_map(|d| CUBECL_CONFIG_FILES.iter().map(move |f| d.join(f)))
+        .find(|p| p.is_file())
+}
+
+/// Sets CubeCL's configuration before the first CUDA device is used (once per process): the
+/// compiled-kernel cache (PTX; off by default in CubeCL 0.10, so every run recompiled every
+/// kernel) and the autotune cache both go to [`cubecl_cache_dir`], so only the first run on a
+/// machine pays for compilation and autotuning. `CUBECL_AUTOTUNE_LEVEL`
+/// (`minimal|balanced|extensive|full`) and CubeCL's other variables still apply; a
+/// `cubecl.toml` (or `burn.toml`) above the working directory replaces all of this.
+#[cfg(feature = "cuda")]
+fn configure_cubecl() {
+    use burn::cubecl::config::cache::CacheConfig;
+    use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let here = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        if let Some(file) = cubecl_config_file_above(&here) {
+            tracing::info!("CubeCL configuration from {}", file.display());
+            return;
+        }
+        let dir = cubecl_cache_dir();
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!("no CubeCL kernel cache ({}: {e})", dir.display());
+            return;
+        }
+        let mut config = CubeClRuntimeConfig::default();
+        config.compilation.cache = Some(CacheConfig::File(dir.clone()));
+        config.autotune.cache = CacheConfig::File(dir.clone());
+        let config = config.override_from_env();
+        tracing::info!(
+            "CubeCL kernel and autotune caches in {} (autotune level {:?})",
+            dir.display(),
+            config.autotune.level
+        );
+        CubeClRuntimeConfig::set(config);
+    });
 }
 
 /// Floating-point precision of a run (`--precision`).
@@ -120,6 +196,7 @@ pub fn dispatch_with_precision<J: WithBackend>(
         }
         #[cfg(feature = "cuda")]
         (DeviceChoice::Cuda(i), Precision::Bf16) => {
+            configure_cubecl();
             job.run::<CudaBf16Train>(burn::backend::cuda::CudaDevice::new(i))
         }
         #[cfg(not(feature = "cuda"))]
