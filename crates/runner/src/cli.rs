@@ -151,6 +151,10 @@ pub struct TrainArgs {
     pub micro_batch: Option<usize>,
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Train at most N batches per epoch (a seeded random subset of the shuffled training split;
+    /// validation still runs after each epoch). Default: the whole split.
+    #[arg(long, value_name = "N")]
+    pub epoch_steps: Option<u64>,
     /// Training seed (also seeds the derived split unless --split-seed is given).
     #[arg(long)]
     pub seed: Option<u64>,

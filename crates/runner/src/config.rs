@@ -16,6 +16,8 @@ pub struct ExperimentConfig {
     pub model: Option<String>,
     pub tokenizer: Option<String>,
     pub epochs: Option<usize>,
+    /// At most this many batches per epoch (default: the whole training split).
+    pub epoch_steps: Option<u64>,
     pub seed: Option<u64>,
     /// Seeds to run, each into `<out>/seed-<n>/`.
     pub seeds: Option<Vec<u64>>,
@@ -59,8 +61,11 @@ pub struct RunConfig {
     pub model: String,
     pub tokenizer: String,
     pub epochs: usize,
+    /// At most this many batches per epoch (`None`: the whole training split).
+    #[serde(default)]
+    pub epoch_steps: Option<u64>,
     pub seed: u64,
-    /// Global batch size (no gradient accumulation yet: micro batch = global batch).
+    /// Global batch size (gradient accumulation: see `micro_batch`).
     pub batch_size: usize,
     pub lr: f64,
     pub device: String,
@@ -117,6 +122,7 @@ impl ExperimentConfig {
             model,
             tokenizer,
             epochs,
+            epoch_steps,
             seed,
             batch_size,
             lr,
@@ -149,8 +155,8 @@ impl ExperimentConfig {
         let defaults = SplitPlan::default();
         let epochs = self.epochs.unwrap_or(DEFAULT_EPOCHS);
         let batch_size = self.batch_size.unwrap_or(DEFAULT_BATCH);
-        if epochs == 0 || batch_size == 0 {
-            bail!("epochs and batch_size must be positive");
+        if epochs == 0 || batch_size == 0 || self.epoch_steps == Some(0) {
+            bail!("epochs, epoch_steps and batch_size must be positive");
         }
         let init = match &self.init {
             Some(d) => Some(std::path::absolute(d).with_context(|| format!("{}", d.display()))?),
@@ -195,6 +201,7 @@ impl ExperimentConfig {
                         model: self.model.clone().unwrap_or(DEFAULT_MODEL.into()),
                         tokenizer: self.tokenizer.clone().unwrap_or(DEFAULT_TOKENIZER.into()),
                         epochs,
+                        epoch_steps: self.epoch_steps,
                         seed,
                         batch_size,
                         lr,

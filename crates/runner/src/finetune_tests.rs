@@ -361,3 +361,52 @@ fn ordinal_and_regression_fine_tuning_on_synthetic_guanine_fixtures() {
         }
     }
 }
+
+#[test]
+fn epoch_steps_caps_the_batches_of_every_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 + 40 records, 80% train = 64 records = 8 batches of 8 per full epoch.
+    let task = fasta_task(dir.path(), 40);
+    let preset = micro_preset(dir.path(), 64);
+    let out = dir.path().join("capped");
+    strand(&[
+        "train",
+        "--task",
+        &task,
+        "--model",
+        s(&preset),
+        "--epochs",
+        "2",
+        "--epoch-steps",
+        "3",
+        "--batch-size",
+        "8",
+        "--out",
+        s(&out),
+    ])
+    .unwrap();
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = metrics
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let epochs: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l.get("valid").is_some()).collect();
+    assert_eq!(epochs.len(), 2, "{metrics}");
+    assert_eq!(epochs[0]["step"], 3, "{metrics}");
+    assert_eq!(epochs[1]["step"], 6, "{metrics}");
+    let resolved = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
+    assert!(resolved.contains("epoch_steps = 3"), "{resolved}");
+    let zero = strand(&[
+        "train",
+        "--task",
+        &task,
+        "--model",
+        s(&preset),
+        "--epoch-steps",
+        "0",
+        "--out",
+        s(&dir.path().join("zero")),
+    ]);
+    assert!(zero.unwrap_err().to_string().contains("epoch_steps"));
+}

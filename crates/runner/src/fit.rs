@@ -95,7 +95,8 @@ impl FitJob<'_> {
         };
         let nan_at: Option<u64> = std::env::var(NAN_HOOK).ok().and_then(|v| v.parse().ok());
         let every = cfg.checkpoint_every;
-        let steps_per_epoch = self.scan.records.div_ceil(cfg.batch_size) as u64;
+        let full_epoch = self.scan.records.div_ceil(cfg.batch_size) as u64;
+        let steps_per_epoch = cfg.epoch_steps.map_or(full_epoch, |n| n.min(full_epoch));
         let save = |t: &Trainer<B, M, O>, st: &mut CheckpointState| -> Result<PathBuf> {
             st.step = t.state.step;
             st.metrics_bytes = ckpt::synced_len(&metrics_path)?;
@@ -124,6 +125,9 @@ impl FitJob<'_> {
             );
             bar.set_position(st.batches_in_epoch);
             for batch in stream {
+                if st.batches_in_epoch >= steps_per_epoch {
+                    break;
+                }
                 let batch = batch?;
                 let poison = nan_at == Some(st.batches_total + 1);
                 B::seed(&t.device, ckpt::step_seed(cfg.seed, t.state.step + 1));

@@ -59,6 +59,8 @@ pub struct TokenizerEntry {
 #[serde(deny_unknown_fields)]
 pub struct TrainSettings {
     pub epochs: Option<usize>,
+    /// At most this many batches per epoch (`--epoch-steps`).
+    pub epoch_steps: Option<u64>,
     pub batch_size: Option<usize>,
     pub lr: Option<f64>,
     pub device: Option<String>,
@@ -216,6 +218,7 @@ impl Cell {
             }
         };
         opt("epochs", train.epochs.map(|v| v.to_string()));
+        opt("epoch-steps", train.epoch_steps.map(|v| v.to_string()));
         opt("batch-size", train.batch_size.map(|v| v.to_string()));
         opt("lr", train.lr.map(|v| v.to_string()));
         opt("device", train.device.clone());
