@@ -352,7 +352,7 @@ mod tests {
         let bad = SHIPPED.replace("seeds = [0]", "seeds = [0]\nsedes = [1]");
         let e = toml::from_str::<SweepConfig>(&bad).unwrap_err().to_string();
         assert!(e.contains("sedes"), "{e}");
-        let bad = SHIPPED.replace("epochs = 3", "epochs = 3\nwarmup = 2");
+        let bad = SHIPPED.replace("epochs = 1", "epochs = 1\nwarmup = 2");
         assert!(toml::from_str::<SweepConfig>(&bad).is_err());
         let empty: SweepConfig =
             toml::from_str(&SHIPPED.replace("seeds = [0]", "seeds = []")).unwrap();
@@ -372,8 +372,8 @@ mod tests {
         assert_eq!(a.model.as_deref(), Some("t5-tiny"));
         assert_eq!(a.tokenizer.as_deref(), Some("kmer:6:1"));
         assert_eq!(
-            (a.epochs, a.batch_size, a.lr),
-            (Some(3), Some(32), Some(5e-4))
+            (a.epochs, a.epoch_steps, a.batch_size, a.lr),
+            (Some(1), Some(60), Some(16), Some(5e-4))
         );
         assert_eq!(a.seed, Some(0));
         assert_eq!(a.out.as_deref(), Some(cell.dir.as_path()));
