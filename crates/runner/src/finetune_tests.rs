@@ -59,6 +59,13 @@ fn strand(args: &[&str]) -> Result<()> {
     }
 }
 
+/// `strand train --task TASK --model MODEL --out OUT` followed by `flags`.
+fn train(task: &str, model: &str, out: &Path, flags: &[&str]) -> Result<()> {
+    let mut args = vec!["train", "--task", task, "--model", model, "--out", s(out)];
+    args.extend_from_slice(flags);
+    strand(&args)
+}
+
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -79,25 +86,23 @@ fn t5_pooled_text_and_probe_heads_train_and_eval_on_a_tiny_fasta_task() {
     ] {
         let out = dir.path().join(head);
         let micro = if head == "pooled" { "8" } else { "16" };
-        strand(&[
-            "train",
-            "--micro-batch",
-            micro,
-            "--task",
+        train(
             &task,
-            "--model",
             s(&preset),
-            "--head",
-            head,
-            "--tokenizer",
-            tok,
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--out",
-            s(&out),
-        ])
+            &out,
+            &[
+                "--micro-batch",
+                micro,
+                "--head",
+                head,
+                "--tokenizer",
+                tok,
+                "--epochs",
+                "1",
+                "--batch-size",
+                "16",
+            ],
+        )
         .unwrap();
         let spec = json(&out.join("model.json"));
         assert_eq!(spec["kind"], "t5", "{spec}");
@@ -130,34 +135,20 @@ fn t5_pooled_text_and_probe_heads_train_and_eval_on_a_tiny_fasta_task() {
         );
         assert!(rows.iter().all(|(_, p)| (0.0..=1.0).contains(p)));
     }
-    let e = strand(&[
-        "train",
-        "--task",
+    let e = train(
         &task,
-        "--model",
         "cnn-gb",
-        "--head",
-        "text",
-        "--epochs",
-        "1",
-        "--out",
-        s(&dir.path().join("cnn")),
-    ])
+        &dir.path().join("cnn"),
+        &["--head", "text", "--epochs", "1"],
+    )
     .unwrap_err();
     assert!(format!("{e:#}").contains("CNN"), "{e:#}");
-    let e = strand(&[
-        "train",
-        "--task",
+    let e = train(
         &task,
-        "--batch-size",
-        "16",
-        "--micro-batch",
-        "5",
-        "--epochs",
-        "1",
-        "--out",
-        s(&dir.path().join("bad-micro")),
-    ])
+        "cnn-gb",
+        &dir.path().join("bad-micro"),
+        &["--batch-size", "16", "--micro-batch", "5", "--epochs", "1"],
+    )
     .unwrap_err();
     assert!(format!("{e:#}").contains("must divide"), "{e:#}");
 }
@@ -185,21 +176,12 @@ fn init_from_a_pretraining_checkpoint_and_mismatches_are_refused() {
     checkpoint::save(&ckpt, &model, &config, &tok, &meta, |_| Ok(())).unwrap();
 
     let out = dir.path().join("ft");
-    strand(&[
-        "train",
-        "--task",
+    train(
         &task,
-        "--model",
         s(&preset),
-        "--init",
-        s(&ckpt),
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--out",
-        s(&out),
-    ])
+        &out,
+        &["--init", s(&ckpt), "--epochs", "1", "--batch-size", "8"],
+    )
     .unwrap();
     let cfg = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
     assert!(cfg.contains("step-5"), "{cfg}");
@@ -212,21 +194,12 @@ fn init_from_a_pretraining_checkpoint_and_mismatches_are_refused() {
         "{md}"
     );
 
-    let e = strand(&[
-        "train",
-        "--task",
+    let e = train(
         &task,
-        "--model",
         s(&preset),
-        "--init",
-        s(&ckpt),
-        "--tokenizer",
-        "kmer:3",
-        "--epochs",
-        "1",
-        "--out",
-        s(&dir.path().join("bad-tok")),
-    ])
+        &dir.path().join("bad-tok"),
+        &["--init", s(&ckpt), "--tokenizer", "kmer:3", "--epochs", "1"],
+    )
     .unwrap_err();
     let msg = format!("{e:#}");
     assert!(
@@ -239,19 +212,12 @@ fn init_from_a_pretraining_checkpoint_and_mismatches_are_refused() {
     );
 
     let wide = micro_preset(dir.path(), 96);
-    let e = strand(&[
-        "train",
-        "--task",
+    let e = train(
         &task,
-        "--model",
         s(&wide),
-        "--init",
-        s(&ckpt),
-        "--epochs",
-        "1",
-        "--out",
-        s(&dir.path().join("bad-shape")),
-    ])
+        &dir.path().join("bad-shape"),
+        &["--init", s(&ckpt), "--epochs", "1"],
+    )
     .unwrap_err();
     let msg = format!("{e:#}");
     assert!(msg.contains("d_ff: checkpoint 64, preset 96"), "{msg}");
@@ -369,21 +335,12 @@ fn epoch_steps_caps_the_batches_of_every_epoch() {
     let task = fasta_task(dir.path(), 40);
     let preset = micro_preset(dir.path(), 64);
     let out = dir.path().join("capped");
-    strand(&[
-        "train",
-        "--task",
+    train(
         &task,
-        "--model",
         s(&preset),
-        "--epochs",
-        "2",
-        "--epoch-steps",
-        "3",
-        "--batch-size",
-        "8",
-        "--out",
-        s(&out),
-    ])
+        &out,
+        &["--epochs", "2", "--epoch-steps", "3", "--batch-size", "8"],
+    )
     .unwrap();
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = metrics
@@ -397,16 +354,11 @@ fn epoch_steps_caps_the_batches_of_every_epoch() {
     assert_eq!(epochs[1]["step"], 6, "{metrics}");
     let resolved = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
     assert!(resolved.contains("epoch_steps = 3"), "{resolved}");
-    let zero = strand(&[
-        "train",
-        "--task",
+    let zero = train(
         &task,
-        "--model",
         s(&preset),
-        "--epoch-steps",
-        "0",
-        "--out",
-        s(&dir.path().join("zero")),
-    ]);
+        &dir.path().join("zero"),
+        &["--epoch-steps", "0"],
+    );
     assert!(zero.unwrap_err().to_string().contains("epoch_steps"));
 }
