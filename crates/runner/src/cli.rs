@@ -155,6 +155,10 @@ pub struct TrainArgs {
     /// validation still runs after each epoch). Default: the whole split.
     #[arg(long, value_name = "N")]
     pub epoch_steps: Option<u64>,
+    /// Early stopping: end training once the validation score has not improved for N epochs
+    /// (the best epoch's weights are kept either way). Default: train every epoch.
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
     /// Training seed (also seeds the derived split unless --split-seed is given).
     #[arg(long)]
     pub seed: Option<u64>,

@@ -18,6 +18,8 @@ pub struct ExperimentConfig {
     pub epochs: Option<usize>,
     /// At most this many batches per epoch (default: the whole training split).
     pub epoch_steps: Option<u64>,
+    /// Stop once the validation score has not improved for this many epochs.
+    pub patience: Option<usize>,
     pub seed: Option<u64>,
     /// Seeds to run, each into `<out>/seed-<n>/`.
     pub seeds: Option<Vec<u64>>,
@@ -64,6 +66,9 @@ pub struct RunConfig {
     /// At most this many batches per epoch (`None`: the whole training split).
     #[serde(default)]
     pub epoch_steps: Option<u64>,
+    /// Early stopping after this many epochs without a better validation score.
+    #[serde(default)]
+    pub patience: Option<usize>,
     pub seed: u64,
     /// Global batch size (gradient accumulation: see `micro_batch`).
     pub batch_size: usize,
@@ -123,6 +128,7 @@ impl ExperimentConfig {
             tokenizer,
             epochs,
             epoch_steps,
+            patience,
             seed,
             batch_size,
             lr,
@@ -155,8 +161,9 @@ impl ExperimentConfig {
         let defaults = SplitPlan::default();
         let epochs = self.epochs.unwrap_or(DEFAULT_EPOCHS);
         let batch_size = self.batch_size.unwrap_or(DEFAULT_BATCH);
-        if epochs == 0 || batch_size == 0 || self.epoch_steps == Some(0) {
-            bail!("epochs, epoch_steps and batch_size must be positive");
+        if epochs == 0 || batch_size == 0 || self.epoch_steps == Some(0) || self.patience == Some(0)
+        {
+            bail!("epochs, epoch_steps, patience and batch_size must be positive");
         }
         let init = match &self.init {
             Some(d) => Some(std::path::absolute(d).with_context(|| format!("{}", d.display()))?),
@@ -202,6 +209,7 @@ impl ExperimentConfig {
                         tokenizer: self.tokenizer.clone().unwrap_or(DEFAULT_TOKENIZER.into()),
                         epochs,
                         epoch_steps: self.epoch_steps,
+                        patience: self.patience,
                         seed,
                         batch_size,
                         lr,

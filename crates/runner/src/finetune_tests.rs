@@ -362,3 +362,37 @@ fn epoch_steps_caps_the_batches_of_every_epoch() {
     );
     assert!(zero.unwrap_err().to_string().contains("epoch_steps"));
 }
+
+#[test]
+fn patience_stops_training_once_validation_stops_improving() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = fasta_task(dir.path(), 20);
+    let preset = micro_preset(dir.path(), 64);
+    // lr 1e-12 leaves every weight as it was, so epoch 1 stays the best and patience 2 ends
+    // the run after epoch 3 of 6.
+    let out = dir.path().join("patient");
+    let flags = [
+        "--epochs",
+        "6",
+        "--patience",
+        "2",
+        "--lr",
+        "1e-12",
+        "--batch-size",
+        "8",
+    ];
+    train(&task, s(&preset), &out, &flags).unwrap();
+    let scores = json(&out.join("scores.json"));
+    assert_eq!(scores["epochs"], 6, "{scores}");
+    assert_eq!(scores["epochs_trained"], 3, "{scores}");
+    assert_eq!(scores["best_epoch"], 1, "{scores}");
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert_eq!(
+        metrics.lines().filter(|l| l.contains("\"valid\"")).count(),
+        3
+    );
+    // Without patience every epoch runs.
+    let all = dir.path().join("all");
+    train(&task, s(&preset), &all, &flags[..2]).unwrap();
+    assert_eq!(json(&all.join("scores.json"))["epochs_trained"], 6);
+}

@@ -260,6 +260,18 @@ impl FitJob<'_> {
                 .into());
             }
             last_ckpt = Some(p);
+            if let (Some(patience), Some(b)) = (cfg.patience, &st.best)
+                && epoch < cfg.epochs
+                && epoch - b.epoch >= patience
+            {
+                tracing::info!(
+                    "early stop after epoch {epoch}: valid {} not better than epoch {}'s for \
+                     {patience} epochs",
+                    selection.as_str(),
+                    b.epoch
+                );
+                break;
+            }
         }
         let best = st.best.as_ref().context("no epoch was trained")?;
         let best_file = ckpt_root.join(&best.weights);
@@ -294,6 +306,7 @@ impl FitJob<'_> {
             micro_batch: Some(cfg.micro_batch.unwrap_or(cfg.batch_size)),
             accumulation: crate::accumulate::steps(cfg.batch_size, cfg.micro_batch)?,
             epochs: cfg.epochs,
+            epochs_trained: Some(st.epoch),
             best_epoch: best.epoch,
             selection_metric: selection.as_str().into(),
             metrics: self

@@ -366,6 +366,7 @@ mod tests {
             micro_batch: Some(64),
             accumulation: 1,
             epochs: 10,
+            epochs_trained: Some(10),
             best_epoch: 3,
             selection_metric: "mcc".into(),
             metrics: vec!["mcc".into(), "accuracy".into()],

@@ -140,6 +140,9 @@ pub struct Scores {
     #[serde(default = "one")]
     pub accumulation: usize,
     pub epochs: usize,
+    /// Epochs trained: `epochs`, or fewer when early stopping (`patience`) ended the run.
+    #[serde(default)]
+    pub epochs_trained: Option<usize>,
     /// Epoch (1-based) whose weights were kept.
     pub best_epoch: usize,
     /// The metric that chose the best epoch (on valid).

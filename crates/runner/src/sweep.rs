@@ -61,6 +61,8 @@ pub struct TrainSettings {
     pub epochs: Option<usize>,
     /// At most this many batches per epoch (`--epoch-steps`).
     pub epoch_steps: Option<u64>,
+    /// Early stopping (`--patience`).
+    pub patience: Option<usize>,
     pub batch_size: Option<usize>,
     pub lr: Option<f64>,
     pub device: Option<String>,
@@ -219,6 +221,7 @@ impl Cell {
         };
         opt("epochs", train.epochs.map(|v| v.to_string()));
         opt("epoch-steps", train.epoch_steps.map(|v| v.to_string()));
+        opt("patience", train.patience.map(|v| v.to_string()));
         opt("batch-size", train.batch_size.map(|v| v.to_string()));
         opt("lr", train.lr.map(|v| v.to_string()));
         opt("device", train.device.clone());
