@@ -109,6 +109,19 @@ impl DataError {
         }
     }
 
+    /// `Ok` when `split` is one of `available`, else [`DataError::missing_split`].
+    pub fn require_split(
+        task: &str,
+        split: crate::Split,
+        available: &[crate::Split],
+    ) -> Result<(), Self> {
+        if available.contains(&split) {
+            Ok(())
+        } else {
+            Err(Self::missing_split(task, split, available))
+        }
+    }
+
     /// A single-pool source (no publisher splits) was asked for `split`: only `train`, the pool
     /// that `split::derive` divides, exists.
     pub fn pool_only(task: &str, split: crate::Split) -> Self {

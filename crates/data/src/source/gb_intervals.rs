@@ -336,9 +336,7 @@ impl GbIntervals {
         &self,
         split: Split,
     ) -> Result<impl Iterator<Item = Result<IntervalRow>> + Send + 'static> {
-        if !self.splits.contains(&split) {
-            return Err(self.missing_split(split));
-        }
+        DataError::require_split(&self.card.name, split, &self.splits)?;
         let files: Vec<(String, PathBuf)> = self
             .classes
             .iter()
@@ -351,10 +349,6 @@ impl GbIntervals {
             current: None,
             done: false,
         })
-    }
-
-    fn missing_split(&self, split: Split) -> DataError {
-        DataError::missing_split(&self.card.name, split, &self.splits)
     }
 }
 
@@ -682,9 +676,7 @@ impl Source for GbIntervals {
                 self.root.display()
             )));
         };
-        if !self.splits.contains(&split) {
-            return Err(self.missing_split(split));
-        }
+        DataError::require_split(&self.card.name, split, &self.splits)?;
         let mut handles = Vec::with_capacity(refs.len());
         for r in refs {
             let h = r.reference.lock().expect("reference lock").reopen()?;

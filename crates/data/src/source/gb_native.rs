@@ -146,13 +146,7 @@ impl Source for GbNative {
     }
 
     fn records(&self, split: Split) -> Result<RecordIter> {
-        if !self.splits.contains(&split) {
-            return Err(DataError::missing_split(
-                &self.card.name,
-                split,
-                &self.splits,
-            ));
-        }
+        DataError::require_split(&self.card.name, split, &self.splits)?;
         Ok(Box::new(NativeRecords {
             folder: self.root.join(gb_split_dir(split)),
             classes: self.classes.clone(),

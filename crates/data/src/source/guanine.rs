@@ -282,13 +282,7 @@ impl Source for Guanine {
     }
 
     fn records(&self, split: Split) -> Result<RecordIter> {
-        if !self.splits.contains(&split) {
-            return Err(DataError::missing_split(
-                &self.card.name,
-                split,
-                &self.splits,
-            ));
-        }
+        DataError::require_split(&self.card.name, split, &self.splits)?;
         let path = self.file(split);
         let (delimiter, bed) = match &self.mode {
             Mode::Csv => (b',', None),

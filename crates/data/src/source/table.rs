@@ -235,13 +235,7 @@ impl Source for Table {
     }
 
     fn records(&self, split: Split) -> Result<RecordIter> {
-        if !self.splits.contains(&split) {
-            return Err(DataError::missing_split(
-                &self.card.name,
-                split,
-                &self.splits,
-            ));
-        }
+        DataError::require_split(&self.card.name, split, &self.splits)?;
         Ok(Box::new(TableRecords {
             path: self.path.clone(),
             reader: reader(&self.path, self.delimiter)?,
