@@ -185,8 +185,9 @@ fn killed_and_interrupted_runs_resume_to_the_same_losses_and_scores() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!run.join("scores.json").exists());
-    // 4. Resume to the end.
-    finish(&train_args(&task, &run, &["--resume"]));
+    // 4. Resume to the end from the run directory alone (its config.resolved.toml).
+    let bare = ["train", "--resume", "--out", run.to_str().unwrap()].map(String::from);
+    finish(&bare);
     assert_same_run(&reference, &run);
     assert!(leftovers(&run).is_empty(), "{:?}", leftovers(&run));
 

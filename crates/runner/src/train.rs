@@ -41,7 +41,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
         skip_nonfinite: args.skip_nonfinite,
     };
     crate::interrupt::install();
-    let runs = train_runs(&exp, &out, opts)?;
+    // `--data-dir` may come from STRAND_DATA_DIR; the recorded config has its own.
+    let bare = ExperimentConfig {
+        out: exp.out.clone(),
+        data_dir: exp.data_dir.clone(),
+        ..Default::default()
+    };
+    let runs = if args.resume && exp == bare {
+        resume_recorded(&out, opts)?
+    } else {
+        train_runs(&exp, &out, opts)?
+    };
     let table = report::markdown(&report::collect(&runs)?)?;
     println!("{table}");
     Ok(())
@@ -90,6 +100,60 @@ pub fn train_runs(exp: &ExperimentConfig, out: &Path, opts: TrainOptions) -> Res
         dirs.push(dir.clone());
     }
     Ok(dirs)
+}
+
+/// `strand train --resume --out DIR` with no other run flags: every run under `DIR` (`DIR`
+/// itself, or its `seed-*/` and `fold-*/` runs, two levels deep) continues from its own
+/// `config.resolved.toml`.
+fn resume_recorded(out: &Path, opts: TrainOptions) -> Result<Vec<PathBuf>> {
+    let dirs = recorded_runs(out)?;
+    for (i, dir) in dirs.iter().enumerate() {
+        if dirs.len() > 1 {
+            tracing::info!("run {}/{}: {}", i + 1, dirs.len(), dir.display());
+        }
+        let cfg = RunConfig::load(&dir.join(run_dir::CONFIG))?;
+        train_one(&cfg, dir, opts)?;
+    }
+    Ok(dirs)
+}
+
+/// Run directories (holding `config.resolved.toml`) at `out` or up to two levels below, sorted.
+fn recorded_runs(out: &Path) -> Result<Vec<PathBuf>> {
+    if out.join(run_dir::CONFIG).is_file() {
+        return Ok(vec![out.to_path_buf()]);
+    }
+    let subdirs = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut runs = Vec::new();
+    for a in subdirs(out) {
+        if a.join(run_dir::CONFIG).is_file() {
+            runs.push(a);
+        } else {
+            runs.extend(
+                subdirs(&a)
+                    .into_iter()
+                    .filter(|b| b.join(run_dir::CONFIG).is_file()),
+            );
+        }
+    }
+    if runs.is_empty() {
+        bail!(
+            "--resume: no run under {} (no {} there or in its seed-*/fold-* directories); give \
+             the task and flags that start it",
+            out.display(),
+            run_dir::CONFIG
+        );
+    }
+    Ok(runs)
 }
 
 /// One run into `dir`. Everything that can be checked before training (task, files, model
@@ -209,5 +273,33 @@ impl WithBackend for TrainJob<'_> {
                 job.fit(t)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod resume_tests {
+    use super::*;
+
+    #[test]
+    fn recorded_runs_are_the_directory_or_its_seed_and_fold_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let e = recorded_runs(root).unwrap_err().to_string();
+        assert!(e.contains("no run under"), "{e}");
+        for d in ["seed-1", "seed-0/fold-1", "seed-0/fold-0", "notes"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for d in ["seed-1", "seed-0/fold-1", "seed-0/fold-0"] {
+            std::fs::write(root.join(d).join(run_dir::CONFIG), "").unwrap();
+        }
+        let want: Vec<PathBuf> = ["seed-0/fold-0", "seed-0/fold-1", "seed-1"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+        assert_eq!(recorded_runs(root).unwrap(), want);
+        assert_eq!(
+            recorded_runs(&root.join("seed-1")).unwrap(),
+            [root.join("seed-1")]
+        );
     }
 }
