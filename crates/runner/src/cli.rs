@@ -231,6 +231,10 @@ pub struct ReportArgs {
     /// Write the report here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Only these metrics (comma-separated, e.g. `mcc,auroc`; a metric keeps its per-sub-task
+    /// rows `metric:sub`). Default: every metric of each task.
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]

@@ -91,7 +91,10 @@ struct RunInfo<'a> {
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let runs = collect(&args.runs)?;
+    let mut runs = collect(&args.runs)?;
+    if let Some(wanted) = &args.metrics {
+        keep_metrics(&mut runs, wanted)?;
+    }
     let text = match args.format {
         ReportFormat::Md => markdown(&runs)?,
         ReportFormat::Json => json(&runs)?,
@@ -99,6 +102,35 @@ pub fn run(args: ReportArgs) -> Result<()> {
     match &args.out {
         Some(p) => crate::run_dir::write_atomic(p, text.as_bytes())?,
         None => println!("{text}"),
+    }
+    Ok(())
+}
+
+/// Keeps only the `wanted` metrics (and their per-sub-task `metric:sub` entries) of every run;
+/// a name that no run reports is an error naming the ones they do.
+pub fn keep_metrics(runs: &mut [RunScores], wanted: &[String]) -> Result<()> {
+    let keep = |k: &str| {
+        wanted.iter().any(|w| {
+            k == w
+                || k.strip_prefix(w.as_str())
+                    .is_some_and(|rest| rest.starts_with(':'))
+        })
+    };
+    let known: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .flat_map(|r| r.scores.metrics.iter().map(String::as_str))
+        .collect();
+    if let Some(w) = wanted.iter().find(|w| !known.contains(w.as_str())) {
+        anyhow::bail!(
+            "--metrics: no run reports {w:?}; they report {}",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    for r in runs {
+        r.scores.metrics.retain(|m| keep(m));
+        for m in r.scores.splits.values_mut() {
+            m.retain(|k, _| !k.contains(':') || keep(k));
+        }
     }
     Ok(())
 }
@@ -433,5 +465,36 @@ mod tests {
         );
         assert!(md.contains("test split) | — |"), "{md}");
         assert!(md.contains("expectation"), "{md}");
+    }
+
+    #[test]
+    fn keep_metrics_filters_rows_and_keeps_subtask_rows_of_kept_metrics() {
+        let mut s = scores(0, 0.5);
+        s.metrics = vec!["mcc".into(), "accuracy".into(), "spearman100".into()];
+        let test = s.splits.get_mut("test").unwrap();
+        test.insert("accuracy".into(), 0.9);
+        test.insert("spearman100".into(), 20.0);
+        test.insert("spearman100:CTCF".into(), 21.0);
+        let run = |s: Scores| RunScores {
+            dir: PathBuf::from("k"),
+            scores: s,
+            head: None,
+            init: None,
+        };
+        let metrics = |runs: &[RunScores]| -> Vec<String> {
+            rows(runs).into_iter().map(|r| r.metric).collect()
+        };
+        let mut runs = vec![run(s.clone())];
+        assert_eq!(metrics(&runs).len(), 4);
+        keep_metrics(&mut runs, &["accuracy".into()]).unwrap();
+        assert_eq!(metrics(&runs), ["accuracy"]);
+        let mut runs = vec![run(s.clone())];
+        keep_metrics(&mut runs, &["spearman100".into(), "mcc".into()]).unwrap();
+        assert_eq!(metrics(&runs), ["mcc", "spearman100", "spearman100:CTCF"]);
+        let e = keep_metrics(&mut vec![run(s)], &["auprc".into()]).unwrap_err();
+        assert!(
+            e.to_string().contains("auprc") && e.to_string().contains("mcc"),
+            "{e}"
+        );
     }
 }
