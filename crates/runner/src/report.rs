@@ -491,7 +491,7 @@ mod tests {
         let mut runs = vec![run(s.clone())];
         keep_metrics(&mut runs, &["spearman100".into(), "mcc".into()]).unwrap();
         assert_eq!(metrics(&runs), ["mcc", "spearman100", "spearman100:CTCF"]);
-        let e = keep_metrics(&mut vec![run(s)], &["auprc".into()]).unwrap_err();
+        let e = keep_metrics(&mut [run(s)], &["auprc".into()]).unwrap_err();
         assert!(
             e.to_string().contains("auprc") && e.to_string().contains("mcc"),
             "{e}"
