@@ -328,49 +328,64 @@ fn ordinal_and_regression_fine_tuning_on_synthetic_guanine_fixtures() {
     }
 }
 
+/// A temporary directory holding [`fasta_task`] with `n` records per class and the 64-wide
+/// [`micro_preset`].
+struct Fixture {
+    dir: tempfile::TempDir,
+    task: String,
+    preset: PathBuf,
+}
+
+impl Fixture {
+    fn new(n: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let task = fasta_task(dir.path(), n);
+        let preset = micro_preset(dir.path(), 64);
+        Fixture { dir, task, preset }
+    }
+
+    /// `strand train` of the fixture's task and preset into `<dir>/<name>`.
+    fn train(&self, name: &str, flags: &[&str]) -> (PathBuf, Result<()>) {
+        let out = self.dir.path().join(name);
+        let result = train(&self.task, s(&self.preset), &out, flags);
+        (out, result)
+    }
+}
+
+/// The per-epoch lines (those with validation scores) of a run's `metrics.jsonl`.
+fn epoch_lines(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l.get("valid").is_some())
+        .collect()
+}
+
 #[test]
 fn epoch_steps_caps_the_batches_of_every_epoch() {
-    let dir = tempfile::tempdir().unwrap();
     // 40 + 40 records, 80% train = 64 records = 8 batches of 8 per full epoch.
-    let task = fasta_task(dir.path(), 40);
-    let preset = micro_preset(dir.path(), 64);
-    let out = dir.path().join("capped");
-    train(
-        &task,
-        s(&preset),
-        &out,
+    let f = Fixture::new(40);
+    let (out, result) = f.train(
+        "capped",
         &["--epochs", "2", "--epoch-steps", "3", "--batch-size", "8"],
-    )
-    .unwrap();
-    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = metrics
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let epochs: Vec<&serde_json::Value> =
-        lines.iter().filter(|l| l.get("valid").is_some()).collect();
-    assert_eq!(epochs.len(), 2, "{metrics}");
-    assert_eq!(epochs[0]["step"], 3, "{metrics}");
-    assert_eq!(epochs[1]["step"], 6, "{metrics}");
+    );
+    result.unwrap();
+    let epochs = epoch_lines(&out);
+    assert_eq!(epochs.len(), 2, "{epochs:?}");
+    assert_eq!(epochs[0]["step"], 3, "{epochs:?}");
+    assert_eq!(epochs[1]["step"], 6, "{epochs:?}");
     let resolved = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
     assert!(resolved.contains("epoch_steps = 3"), "{resolved}");
-    let zero = train(
-        &task,
-        s(&preset),
-        &dir.path().join("zero"),
-        &["--epoch-steps", "0"],
-    );
+    let (_, zero) = f.train("zero", &["--epoch-steps", "0"]);
     assert!(zero.unwrap_err().to_string().contains("epoch_steps"));
 }
 
 #[test]
 fn patience_stops_training_once_validation_stops_improving() {
-    let dir = tempfile::tempdir().unwrap();
-    let task = fasta_task(dir.path(), 20);
-    let preset = micro_preset(dir.path(), 64);
+    let f = Fixture::new(20);
     // lr 1e-12 leaves every weight as it was, so epoch 1 stays the best and patience 2 ends
     // the run after epoch 3 of 6.
-    let out = dir.path().join("patient");
     let flags = [
         "--epochs",
         "6",
@@ -381,18 +396,15 @@ fn patience_stops_training_once_validation_stops_improving() {
         "--batch-size",
         "8",
     ];
-    train(&task, s(&preset), &out, &flags).unwrap();
+    let (out, result) = f.train("patient", &flags);
+    result.unwrap();
     let scores = json(&out.join("scores.json"));
     assert_eq!(scores["epochs"], 6, "{scores}");
     assert_eq!(scores["epochs_trained"], 3, "{scores}");
     assert_eq!(scores["best_epoch"], 1, "{scores}");
-    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
-    assert_eq!(
-        metrics.lines().filter(|l| l.contains("\"valid\"")).count(),
-        3
-    );
+    assert_eq!(epoch_lines(&out).len(), 3);
     // Without patience every epoch runs.
-    let all = dir.path().join("all");
-    train(&task, s(&preset), &all, &flags[..2]).unwrap();
+    let (all, result) = f.train("all", &flags[..2]);
+    result.unwrap();
     assert_eq!(json(&all.join("scores.json"))["epochs_trained"], 6);
 }
