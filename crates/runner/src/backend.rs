@@ -57,7 +57,9 @@ pub fn dispatch<J: WithBackend>(device: &str, job: J) -> Result<J::Output> {
         #[cfg(feature = "cuda")]
         DeviceChoice::Cuda(i) => {
             configure_cubecl();
-            job.run::<CudaTrain>(burn::backend::cuda::CudaDevice::new(i))
+            let dev = burn::backend::cuda::CudaDevice::new(i);
+            cuda_preflight::<CudaTrain>(&dev, device)?;
+            job.run::<CudaTrain>(dev)
         }
         #[cfg(not(feature = "cuda"))]
         DeviceChoice::Cuda(_) => bail!(
@@ -155,6 +157,23 @@ fn configure_cubecl() {
     });
 }
 
+/// Touches the device once, so that a machine without a usable CUDA driver or device ends in
+/// an error naming the device instead of a panic deep in CubeCL (whose own message, printed
+/// just before, says what was missing: usually `libcuda.so`).
+#[cfg(feature = "cuda")]
+fn cuda_preflight<B: burn::tensor::backend::Backend>(device: &B::Device, name: &str) -> Result<()> {
+    let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        burn::tensor::Tensor::<B, 1>::zeros([1], device).into_data()
+    }));
+    if probe.is_err() {
+        bail!(
+            "--device {name}: the CUDA device could not be initialised (see the message above; \
+             usually no NVIDIA driver, libcuda.so, on this machine, or no such device)"
+        );
+    }
+    Ok(())
+}
+
 /// Floating-point precision of a run (`--precision`).
 ///
 /// `f32`: everything in f32. `bf16` (CUDA only): the backend's float type is bf16, so
@@ -197,7 +216,9 @@ pub fn dispatch_with_precision<J: WithBackend>(
         #[cfg(feature = "cuda")]
         (DeviceChoice::Cuda(i), Precision::Bf16) => {
             configure_cubecl();
-            job.run::<CudaBf16Train>(burn::backend::cuda::CudaDevice::new(i))
+            let dev = burn::backend::cuda::CudaDevice::new(i);
+            cuda_preflight::<CudaBf16Train>(&dev, device)?;
+            job.run::<CudaBf16Train>(dev)
         }
         #[cfg(not(feature = "cuda"))]
         (DeviceChoice::Cuda(_), Precision::Bf16) => dispatch(device, job),
