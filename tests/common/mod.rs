@@ -21,7 +21,9 @@ pub fn shared_data(test: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir.canonicalize().unwrap())
     } else {
-        println!("SKIP {test}: ../shared/data not found beside the repository");
+        skip(format_args!(
+            "SKIP {test}: ../shared/data not found beside the repository"
+        ));
         None
     }
 }
@@ -81,4 +83,11 @@ pub fn assert_clean_failure(out: &Output, needles: &[&str]) {
     for n in needles {
         assert!(stderr.contains(n), "stderr lacks {n:?}:\n{stderr}");
     }
+}
+
+/// Prints a `SKIP …` line on the process's standard error directly (libtest captures
+/// `println!` of passing tests; a skipped test must say why in a passing run too).
+fn skip(reason: std::fmt::Arguments) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{reason}");
 }

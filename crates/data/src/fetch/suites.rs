@@ -734,10 +734,10 @@ mod tests {
         let root =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/genomic_benchmarks");
         if !root.is_dir() {
-            eprintln!(
+            crate::source::testutil::skip(format_args!(
                 "SKIP metadata_of_the_shared_copy_parses: {} absent",
                 root.display()
-            );
+            ));
             return;
         }
         for name in GB_DATASETS {

@@ -424,7 +424,9 @@ mod tests {
     fn cnnprom_ecoli_counts_when_shared_data_is_present() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cnnprom");
         if !dir.is_dir() {
-            println!("SKIP cnnprom_ecoli_counts_when_shared_data_is_present: {dir:?} absent");
+            crate::source::testutil::skip(format_args!(
+                "SKIP cnnprom_ecoli_counts_when_shared_data_is_present: {dir:?} absent"
+            ));
             return;
         }
         let src = FastaClasses::cnnprom("cnnprom/ecoli", &dir).unwrap();

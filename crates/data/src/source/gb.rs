@@ -128,9 +128,9 @@ mod tests {
     #[test]
     fn the_real_interval_datasets_open_through_the_task_spec() {
         let Some(shared) = shared_dir() else {
-            println!(
+            crate::source::testutil::skip(format_args!(
                 "SKIP the_real_interval_datasets_open_through_the_task_spec: ../shared absent"
-            );
+            ));
             return;
         };
         let opts = OpenOptions {

@@ -385,15 +385,17 @@ pub(crate) const GB_COUNTS: [(&str, &[(u64, u64)]); 9] = [
 #[test]
 fn real_interval_files_have_the_published_counts() {
     let Some(shared) = shared_dir() else {
-        println!("SKIP real_interval_files_have_the_published_counts: ../shared not found");
+        crate::source::testutil::skip(format_args!(
+            "SKIP real_interval_files_have_the_published_counts: ../shared not found"
+        ));
         return;
     };
     let root = shared.join("data/genomic_benchmarks");
     if !root.is_dir() {
-        println!(
+        crate::source::testutil::skip(format_args!(
             "SKIP real_interval_files_have_the_published_counts: {} absent",
             root.display()
-        );
+        ));
         return;
     }
     for (name, counts) in GB_COUNTS {

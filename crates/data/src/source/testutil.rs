@@ -5,6 +5,12 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Prints `SKIP <reason>` on the process's standard error directly: libtest captures `println!`
+/// and `eprintln!` of passing tests, and a skipped test must say why in a passing run too.
+pub fn skip(reason: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr(), "{reason}");
+}
+
 /// A deterministic pseudo-random `ACGT` sequence of `n` bases.
 pub fn bases(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
