@@ -90,7 +90,11 @@ pub struct TrainOptions {
 
 /// Runs every (seed, fold) of `exp` under `out`; returns the run directories.
 pub fn train_runs(exp: &ExperimentConfig, out: &Path, opts: TrainOptions) -> Result<Vec<PathBuf>> {
-    let runs = exp.expand(out)?;
+    train_each(exp.expand(out)?, opts)
+}
+
+/// [`train_one`] for each `(config, directory)` in order; returns the run directories.
+fn train_each(runs: Vec<(RunConfig, PathBuf)>, opts: TrainOptions) -> Result<Vec<PathBuf>> {
     let mut dirs = Vec::with_capacity(runs.len());
     for (i, (cfg, dir)) in runs.iter().enumerate() {
         if runs.len() > 1 {
@@ -106,15 +110,11 @@ pub fn train_runs(exp: &ExperimentConfig, out: &Path, opts: TrainOptions) -> Res
 /// itself, or its `seed-*/` and `fold-*/` runs, two levels deep) continues from its own
 /// `config.resolved.toml`.
 fn resume_recorded(out: &Path, opts: TrainOptions) -> Result<Vec<PathBuf>> {
-    let dirs = recorded_runs(out)?;
-    for (i, dir) in dirs.iter().enumerate() {
-        if dirs.len() > 1 {
-            tracing::info!("run {}/{}: {}", i + 1, dirs.len(), dir.display());
-        }
-        let cfg = RunConfig::load(&dir.join(run_dir::CONFIG))?;
-        train_one(&cfg, dir, opts)?;
-    }
-    Ok(dirs)
+    let runs = recorded_runs(out)?
+        .into_iter()
+        .map(|dir| Ok((RunConfig::load(&dir.join(run_dir::CONFIG))?, dir)))
+        .collect::<Result<Vec<_>>>()?;
+    train_each(runs, opts)
 }
 
 /// Run directories (holding `config.resolved.toml`) at `out` or up to two levels below, sorted.
