@@ -55,12 +55,7 @@ pub fn dispatch<J: WithBackend>(device: &str, job: J) -> Result<J::Output> {
     match DeviceChoice::parse(device)? {
         DeviceChoice::Cpu => job.run::<CpuTrain>(Default::default()),
         #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda(i) => {
-            configure_cubecl();
-            let dev = burn::backend::cuda::CudaDevice::new(i);
-            cuda_preflight::<CudaTrain>(&dev, device)?;
-            job.run::<CudaTrain>(dev)
-        }
+        DeviceChoice::Cuda(i) => job.run::<CudaTrain>(cuda_device::<CudaTrain>(i, device)?),
         #[cfg(not(feature = "cuda"))]
         DeviceChoice::Cuda(_) => bail!(
             "device {device:?} needs a build with CUDA: cargo build --release -p strand-runner \
@@ -157,13 +152,20 @@ fn configure_cubecl() {
     });
 }
 
-/// Touches the device once, so that a machine without a usable CUDA driver or device ends in
-/// an error naming the device instead of a panic deep in CubeCL (whose own message, printed
-/// just before, says what was missing: usually `libcuda.so`).
+/// CUDA device `index` (named `name` on the command line), ready for backend `B`: CubeCL is
+/// configured first ([`configure_cubecl`]), then the device is touched once, so that a machine
+/// without a usable CUDA driver or device ends in an error naming the device instead of a
+/// panic deep in CubeCL (whose own message, printed just before, says what was missing:
+/// usually `libcuda.so`).
 #[cfg(feature = "cuda")]
-fn cuda_preflight<B: burn::tensor::backend::Backend>(device: &B::Device, name: &str) -> Result<()> {
+fn cuda_device<B>(index: usize, name: &str) -> Result<burn::backend::cuda::CudaDevice>
+where
+    B: burn::tensor::backend::Backend<Device = burn::backend::cuda::CudaDevice>,
+{
+    configure_cubecl();
+    let device = burn::backend::cuda::CudaDevice::new(index);
     let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        burn::tensor::Tensor::<B, 1>::zeros([1], device).into_data()
+        burn::tensor::Tensor::<B, 1>::zeros([1], &device).into_data()
     }));
     if probe.is_err() {
         bail!(
@@ -171,7 +173,7 @@ fn cuda_preflight<B: burn::tensor::backend::Backend>(device: &B::Device, name: &
              usually no NVIDIA driver, libcuda.so, on this machine, or no such device)"
         );
     }
-    Ok(())
+    Ok(device)
 }
 
 /// Floating-point precision of a run (`--precision`).
@@ -215,10 +217,7 @@ pub fn dispatch_with_precision<J: WithBackend>(
         }
         #[cfg(feature = "cuda")]
         (DeviceChoice::Cuda(i), Precision::Bf16) => {
-            configure_cubecl();
-            let dev = burn::backend::cuda::CudaDevice::new(i);
-            cuda_preflight::<CudaBf16Train>(&dev, device)?;
-            job.run::<CudaBf16Train>(dev)
+            job.run::<CudaBf16Train>(cuda_device::<CudaBf16Train>(i, device)?)
         }
         #[cfg(not(feature = "cuda"))]
         (DeviceChoice::Cuda(_), Precision::Bf16) => dispatch(device, job),
