@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{assert_clean_failure, run, strand, tiny_task, write_fasta};
+use common::{assert_clean_failure, run, run_with_nan_at, tiny_task, write_fasta};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -17,9 +17,9 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Trains `task` into `out` and stops it with a NaN loss at batch 3 (the test hook of the
-/// training loop), leaving the checkpoint of step 2; returns that checkpoint.
-fn stopped_run(task: &str, out: &Path, extra: &[&str]) -> PathBuf {
+/// `strand train` of `task` into `out`: one epoch of batches of 16, a checkpoint every 2
+/// steps, then `extra`.
+fn train_args<'a>(task: &'a str, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "train",
         "--task",
@@ -34,11 +34,13 @@ fn stopped_run(task: &str, out: &Path, extra: &[&str]) -> PathBuf {
         s(out),
     ];
     args.extend_from_slice(extra);
-    let o = strand()
-        .args(&args)
-        .env("STRAND_TEST_NAN_AT_BATCH", "3")
-        .output()
-        .unwrap();
+    args
+}
+
+/// Trains `task` into `out` and stops it with a NaN loss at batch 3 (the test hook of the
+/// training loop), leaving the checkpoint of step 2; returns that checkpoint.
+fn stopped_run(task: &str, out: &Path, extra: &[&str]) -> PathBuf {
+    let o = run_with_nan_at(train_args(task, out, extra), 3);
     assert_clean_failure(&o, &["not finite", "step 3"]);
     let ckpt = out.join("checkpoints/ckpt-000000000002-0");
     assert!(ckpt.join("state.json").is_file(), "{}", ckpt.display());
@@ -46,20 +48,7 @@ fn stopped_run(task: &str, out: &Path, extra: &[&str]) -> PathBuf {
 }
 
 fn resume(task: &str, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "train",
-        "--task",
-        task,
-        "--epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--checkpoint-every",
-        "2",
-        "--out",
-        s(out),
-        "--resume",
-    ];
+    let mut args = train_args(task, out, &["--resume"]);
     args.extend_from_slice(extra);
     run(&args)
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_clean_failure, strand, tiny_task};
+use common::{assert_clean_failure, run_with_nan_at, strand, tiny_task};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
@@ -214,11 +214,7 @@ fn a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_checkpoint() {
     let task = tiny_task(dir.path(), 100);
     let run = dir.path().join("run");
     // Batch 7 gets a NaN loss (test hook); checkpoints every 4 steps.
-    let out = strand()
-        .args(train_args(&task, &run, &[]))
-        .env("STRAND_TEST_NAN_AT_BATCH", "7")
-        .output()
-        .unwrap();
+    let out = run_with_nan_at(train_args(&task, &run, &[]), 7);
     assert_clean_failure(
         &out,
         &[
@@ -238,11 +234,10 @@ fn a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_checkpoint() {
     assert_eq!(steps.len(), 6, "steps 1-6 were logged");
 
     // Resume, skipping the bad batch: it is counted, and the run finishes.
-    let out = strand()
-        .args(train_args(&task, &run, &["--resume", "--skip-nonfinite"]))
-        .env("STRAND_TEST_NAN_AT_BATCH", "7")
-        .output()
-        .unwrap();
+    let out = run_with_nan_at(
+        train_args(&task, &run, &["--resume", "--skip-nonfinite"]),
+        7,
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -268,11 +263,7 @@ fn resume_of_a_run_stopped_before_its_first_checkpoint_starts_over() {
     let dir = tempfile::tempdir().unwrap();
     let task = tiny_task(dir.path(), 100);
     let run = dir.path().join("run");
-    let out = strand()
-        .args(train_args(&task, &run, &[]))
-        .env("STRAND_TEST_NAN_AT_BATCH", "1")
-        .output()
-        .unwrap();
+    let out = run_with_nan_at(train_args(&task, &run, &[]), 1);
     assert_clean_failure(
         &out,
         &["step 1 (epoch 1, batch 1)", "no checkpoint was written yet"],

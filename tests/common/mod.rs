@@ -14,6 +14,20 @@ pub fn run(args: &[&str]) -> Output {
     strand().args(args).output().expect("running strand")
 }
 
+/// Runs `strand` with `args` and the training loop's test hook set: the loss of the run's
+/// `batch`-th batch (1-based) is NaN (`STRAND_TEST_NAN_AT_BATCH`, see `fit.rs`).
+pub fn run_with_nan_at<I, S>(args: I, batch: u64) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    strand()
+        .args(args)
+        .env("STRAND_TEST_NAN_AT_BATCH", batch.to_string())
+        .output()
+        .expect("running strand")
+}
+
 /// `../shared/data` beside the repository root, if present; otherwise prints why the calling
 /// test is skipped and returns `None`.
 pub fn shared_data(test: &str) -> Option<PathBuf> {
