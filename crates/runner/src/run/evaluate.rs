@@ -4,15 +4,16 @@
 use crate::config::RunConfig;
 use crate::config::model_preset::ModelSpec;
 use crate::engine::backend::{self, WithBackend};
-use crate::engine::checkpoint::recorder;
+use crate::run::model::{Weights, WithModel, with_model};
 use crate::run::run_dir::{self, RunDir};
 use crate::run::task_data::{SplitEvaluation, TaskData};
 use anyhow::{Context, Result, bail};
-use burn::module::{AutodiffModule, Module};
+use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use std::collections::BTreeMap;
 use std::path::Path;
 use strand_data::Split;
+use strand_model::classifier::SequenceModel;
 
 /// Re-scores `split` of the run in `dir` and stores it in its `scores.json`; writes the
 /// predictions file ([`crate::run::predictions`]) when `predictions` is set or the split has no labels.
@@ -100,28 +101,36 @@ impl WithBackend for EvalJob<'_> {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output> {
         let weights = self.run.path(run_dir::WEIGHTS);
-        let format = self.spec.input_format();
-        let loading = || format!("loading weights {}.mpk", weights.display());
-        match self.spec {
-            ModelSpec::Cnn { config, .. } => {
-                let model = config
-                    .init::<B>(&device)
-                    .load_file(weights.clone(), &recorder(), &device)
-                    .with_context(loading)?
-                    .valid();
-                self.data
-                    .evaluate_full(&model, self.split, format, self.batch_size, &device)
-            }
-            ModelSpec::T5 {
-                head, tokenizer, ..
-            } => {
-                let model = crate::run::t5::build_head::<B>(head, None, tokenizer, &device)?
-                    .load_file(weights.clone(), &recorder(), &device)
-                    .with_context(loading)?
-                    .valid();
-                self.data
-                    .evaluate_full(&model, self.split, format, self.batch_size, &device)
-            }
-        }
+        with_model::<B, _>(
+            self.spec,
+            Weights::Saved(&weights),
+            &device.clone(),
+            Scorer { job: self, device },
+        )
+    }
+}
+
+/// Scores a model with its saved weights on one split.
+struct Scorer<'a, D> {
+    job: EvalJob<'a>,
+    device: D,
+}
+
+impl<B: AutodiffBackend> WithModel<B> for Scorer<'_, B::Device> {
+    type Output = SplitEvaluation;
+
+    fn run<M>(self, model: M) -> Result<SplitEvaluation>
+    where
+        M: AutodiffModule<B> + SequenceModel<B>,
+        M::InnerModule: SequenceModel<B::InnerBackend>,
+    {
+        let j = self.job;
+        j.data.evaluate_full(
+            &model.valid(),
+            j.split,
+            j.spec.input_format(),
+            j.batch_size,
+            &self.device,
+        )
     }
 }

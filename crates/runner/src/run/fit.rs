@@ -11,7 +11,7 @@
 
 use crate::config::RunConfig;
 use crate::config::model_preset::ModelSpec;
-use crate::engine::batch::batches;
+use crate::engine::batch::{HostBatch, batches};
 use crate::engine::checkpoint::recorder;
 use crate::engine::interrupt;
 use crate::engine::log::{EpochLine, StepLine};
@@ -24,6 +24,7 @@ use anyhow::{Context, Result, bail};
 use burn::module::AutodiffModule;
 use burn::optim::Optimizer;
 use burn::tensor::backend::AutodiffBackend;
+use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -57,34 +58,8 @@ impl FitJob<'_> {
         O: Optimizer<M, B>,
     {
         let cfg = self.cfg;
-        let format = self.spec.input_format();
-        let selection = self.data.card.official_metric();
-        let metrics_path = self.run.path(run_dir::METRICS);
-        let ckpt_root = ckpt::dir(self.run);
-        let mut st = match &self.resume {
-            Some(dir) => {
-                let st = ckpt::read_state(dir)?;
-                st.check_fits(dir, self.spec, &cfg.tokenizer, &cfg.task)?;
-                let (model, optim) = ckpt::load(dir, t.model, t.optim, &t.device)?;
-                t.model = model;
-                t.optim = optim;
-                t.state.step = st.step;
-                t.state.epoch = st.epoch;
-                t.state.best = st
-                    .best
-                    .as_ref()
-                    .map(|b| (b.epoch, f64::from_bits(b.value_bits)));
-                ckpt::truncate_metrics(&metrics_path, st.metrics_bytes)?;
-                tracing::info!(
-                    "resuming from {} (epoch {}, step {}, {} batches into epoch {})",
-                    dir.display(),
-                    st.epoch,
-                    st.step,
-                    st.batches_in_epoch,
-                    st.epoch + 1
-                );
-                st
-            }
+        let st = match &self.resume {
+            Some(dir) => self.restore(&mut t, dir)?,
             None => CheckpointState::fresh(
                 cfg.seed,
                 self.spec.clone(),
@@ -92,218 +67,330 @@ impl FitJob<'_> {
                 cfg.task.clone(),
             ),
         };
-        let every = cfg.checkpoint_every;
         let full_epoch = self.scan.records.div_ceil(cfg.batch_size) as u64;
         let steps_per_epoch = cfg.epoch_steps.map_or(full_epoch, |n| n.min(full_epoch));
         t.schedule = cfg
             .lr_schedule
             .map(|s| s.with(cfg.lr, cfg.epochs * steps_per_epoch as usize));
         t.clip_grad_norm = cfg.clip_grad_norm;
-        let save = |t: &Trainer<B, M, O>, st: &mut CheckpointState| -> Result<PathBuf> {
-            st.step = t.state.step;
-            st.metrics_bytes = ckpt::synced_len(&metrics_path)?;
-            ckpt::save(self.run, st, &t.model, &t.optim)
+        let mut fit = Fit {
+            job: self,
+            t,
+            st,
+            steps_per_epoch,
+            last_ckpt: self.resume.clone(),
         };
-        let mut last_ckpt: Option<PathBuf> = self.resume.clone();
-        for epoch in st.epoch + 1..=cfg.epochs {
+        for epoch in fit.st.epoch + 1..=cfg.epochs {
             let started = Instant::now();
-            let records = self.data.source.records(Split::Train)?;
-            let shuffled =
-                ShuffleBuffer::new(records, cfg.shuffle_buffer, t.state.shuffle_seed(epoch));
-            // Replay the epoch's shuffle and skip the batches a resumed run already consumed.
-            let skip = st.batches_in_epoch as usize * cfg.batch_size;
-            let stream = Prefetch::new(
-                batches(
-                    shuffled.skip(skip),
-                    self.data.tokenizer.clone(),
-                    format,
-                    cfg.batch_size,
-                ),
-                4,
-            );
-            let bar = progress::bar(
-                Some(steps_per_epoch),
-                format!("epoch {epoch}/{}", cfg.epochs),
-            );
-            bar.set_position(st.batches_in_epoch);
-            for batch in stream {
-                if st.batches_in_epoch >= steps_per_epoch {
-                    break;
-                }
-                let batch = batch?;
-                let poison = self.poison_batch == Some(st.batches_total + 1);
-                B::seed(&t.device, ckpt::step_seed(cfg.seed, t.state.step + 1));
-                let outcome = t.step(&batch, poison)?;
-                st.batches_in_epoch += 1;
-                st.batches_total += 1;
-                let trained = match outcome {
-                    StepOutcome::Trained(loss) => {
-                        let sum = f64::from_bits(st.epoch_loss_sum_bits) + loss * batch.rows as f64;
-                        st.epoch_loss_sum_bits = sum.to_bits();
-                        st.epoch_rows += batch.rows as u64;
-                        self.run.append_metrics(&StepLine {
-                            step: t.state.step,
-                            epoch: Some(epoch),
-                            batch: Some(st.batches_in_epoch),
-                            loss: Some(loss),
-                            lr: t.schedule.map(|_| t.last_lr),
-                            grad_norm: t.last_grad_norm,
-                            ..Default::default()
-                        })?;
-                        bar.set_prefix(format!("loss {:.4}", sum / st.epoch_rows.max(1) as f64));
-                        true
-                    }
-                    StepOutcome::NonFinite(value) => {
-                        let at = format!(
-                            "step {} (epoch {epoch}, batch {})",
-                            t.state.step + 1,
-                            st.batches_in_epoch
-                        );
-                        if !self.skip_nonfinite {
-                            let kept = match &last_ckpt {
-                                Some(p) => format!("the last good checkpoint is {}", p.display()),
-                                None => "no checkpoint was written yet".into(),
-                            };
-                            bail!(
-                                "the loss is not finite ({value}) at {at}; training stopped and \
-                                 {kept}. Lower --lr, check the data, or pass --skip-nonfinite \
-                                 to skip such batches"
-                            );
-                        }
-                        st.skipped_total += 1;
-                        st.skipped_in_epoch += 1;
-                        tracing::warn!("skipped a batch with a non-finite loss ({value}) at {at}");
-                        self.run.append_metrics(&StepLine {
-                            step: t.state.step,
-                            epoch: Some(epoch),
-                            batch: Some(st.batches_in_epoch),
-                            loss: None,
-                            skipped: Some(true),
-                            skipped_total: Some(st.skipped_total),
-                            ..Default::default()
-                        })?;
-                        false
-                    }
-                };
-                bar.inc(1);
-                if interrupt::requested() {
-                    bar.finish_and_clear();
-                    let p = save(&t, &mut st)?;
-                    return Err(interrupt::Interrupted {
-                        step: t.state.step,
-                        checkpoint: p.display().to_string(),
-                        resume: interrupt::resume_command(),
-                    }
-                    .into());
-                }
-                if trained && every > 0 && t.state.step.is_multiple_of(every) {
-                    last_ckpt = Some(save(&t, &mut st)?);
-                }
-            }
-            bar.finish_and_clear();
-            if st.epoch_rows == 0 {
-                bail!(
-                    "epoch {epoch} trained on no batch: every batch had a non-finite loss \
-                     ({} skipped)",
-                    st.skipped_in_epoch
-                );
-            }
-            let train_loss = f64::from_bits(st.epoch_loss_sum_bits) / st.epoch_rows as f64;
-            t.state.epoch = epoch;
-            let valid = self.data.evaluate(
-                &t.model.valid(),
-                Split::Valid,
-                format,
-                cfg.batch_size,
-                &t.device,
-            )?;
-            // Select on the official metric; fall back to the negated loss where it is missing.
-            let value = valid
-                .get(selection.as_str())
-                .copied()
-                .filter(|v| !v.is_nan())
-                .unwrap_or(-valid["loss"]);
-            let improved = t.state.offer(epoch, value);
-            if improved {
-                let name = format!("best-epoch-{epoch}.mpk");
-                ckpt::save_weights(&t.model, &ckpt_root.join(&name))?;
-                st.best = Some(Best {
-                    epoch,
-                    value_bits: value.to_bits(),
-                    weights: name,
-                });
-            }
-            let seconds = started.elapsed().as_secs_f64();
-            self.run.append_metrics(&EpochLine {
-                epoch,
-                step: t.state.step,
-                train_loss,
-                valid: valid.clone(),
-                best: improved,
-                skipped: st.skipped_in_epoch,
-                seconds,
-            })?;
-            tracing::info!(
-                "epoch {epoch}/{}: train loss {train_loss:.4}, valid loss {:.4}, valid {} {:.4}{} ({seconds:.1} s)",
-                cfg.epochs,
-                valid["loss"],
-                selection.as_str(),
-                valid.get(selection.as_str()).copied().unwrap_or(f64::NAN),
-                if improved { " *" } else { "" },
-            );
-            st.epoch = epoch;
-            st.batches_in_epoch = 0;
-            st.epoch_loss_sum_bits = 0f64.to_bits();
-            st.epoch_rows = 0;
-            st.skipped_in_epoch = 0;
-            let p = save(&t, &mut st)?;
-            if interrupt::requested() && epoch < cfg.epochs {
-                return Err(interrupt::Interrupted {
-                    step: t.state.step,
-                    checkpoint: p.display().to_string(),
-                    resume: interrupt::resume_command(),
-                }
-                .into());
-            }
-            last_ckpt = Some(p);
-            if let (Some(patience), Some(b)) = (cfg.patience, &st.best)
-                && epoch < cfg.epochs
-                && epoch - b.epoch >= patience
-            {
-                tracing::info!(
-                    "early stop after epoch {epoch}: valid {} not better than epoch {}'s for \
-                     {patience} epochs",
-                    selection.as_str(),
-                    b.epoch
-                );
+            fit.train_epoch(epoch)?;
+            if fit.end_epoch(epoch, started)? == EpochEnd::Stop {
                 break;
             }
         }
-        let best = st.best.as_ref().context("no epoch was trained")?;
-        let best_file = ckpt_root.join(&best.weights);
+        fit.finish()
+    }
+
+    /// Loads checkpoint `dir` into `t` and cuts `metrics.jsonl` back to it; returns its state.
+    fn restore<B, M, O>(&self, t: &mut Trainer<B, M, O>, dir: &Path) -> Result<CheckpointState>
+    where
+        B: AutodiffBackend,
+        M: AutodiffModule<B> + SequenceModel<B>,
+        O: Optimizer<M, B>,
+    {
+        let cfg = self.cfg;
+        let st = ckpt::read_state(dir)?;
+        st.check_fits(dir, self.spec, &cfg.tokenizer, &cfg.task)?;
+        let (model, optim) = ckpt::load(dir, t.model.clone(), t.optim.clone(), &t.device)?;
+        t.model = model;
+        t.optim = optim;
+        t.state.step = st.step;
+        t.state.epoch = st.epoch;
+        t.state.best = st
+            .best
+            .as_ref()
+            .map(|b| (b.epoch, f64::from_bits(b.value_bits)));
+        ckpt::truncate_metrics(&self.run.path(run_dir::METRICS), st.metrics_bytes)?;
+        tracing::info!(
+            "resuming from {} (epoch {}, step {}, {} batches into epoch {})",
+            dir.display(),
+            st.epoch,
+            st.step,
+            st.batches_in_epoch,
+            st.epoch + 1
+        );
+        Ok(st)
+    }
+}
+
+/// Whether training goes on after an epoch.
+#[derive(Debug, PartialEq)]
+enum EpochEnd {
+    Continue,
+    Stop,
+}
+
+/// A run in progress: the job, the trainer and the checkpointed counters.
+struct Fit<'a, B, M, O>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + SequenceModel<B>,
+    O: Optimizer<M, B>,
+{
+    job: &'a FitJob<'a>,
+    t: Trainer<B, M, O>,
+    st: CheckpointState,
+    steps_per_epoch: u64,
+    last_ckpt: Option<PathBuf>,
+}
+
+impl<B, M, O> Fit<'_, B, M, O>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + SequenceModel<B>,
+    M::InnerModule: SequenceModel<B::InnerBackend>,
+    O: Optimizer<M, B>,
+{
+    /// Writes a checkpoint of the current state.
+    fn save(&mut self) -> Result<PathBuf> {
+        self.st.step = self.t.state.step;
+        self.st.metrics_bytes = ckpt::synced_len(&self.job.run.path(run_dir::METRICS))?;
+        ckpt::save(self.job.run, &self.st, &self.t.model, &self.t.optim)
+    }
+
+    /// Saves a checkpoint and returns the error that stops the run with exit code 130.
+    fn interrupted(&mut self) -> Result<()> {
+        let p = self.save()?;
+        Err(interrupt::Interrupted {
+            step: self.t.state.step,
+            checkpoint: p.display().to_string(),
+            resume: interrupt::resume_command(),
+        }
+        .into())
+    }
+
+    /// The training batches of epoch `epoch`: its seeded shuffle, replayed past the batches a
+    /// resumed run already consumed.
+    fn train_epoch(&mut self, epoch: usize) -> Result<()> {
+        let (cfg, data) = (self.job.cfg, self.job.data);
+        let records = data.source.records(Split::Train)?;
+        let shuffled = ShuffleBuffer::new(
+            records,
+            cfg.shuffle_buffer,
+            self.t.state.shuffle_seed(epoch),
+        );
+        let skip = self.st.batches_in_epoch as usize * cfg.batch_size;
+        let stream = Prefetch::new(
+            batches(
+                shuffled.skip(skip),
+                data.tokenizer.clone(),
+                self.job.spec.input_format(),
+                cfg.batch_size,
+            ),
+            4,
+        );
+        let bar = progress::bar(
+            Some(self.steps_per_epoch),
+            format!("epoch {epoch}/{}", cfg.epochs),
+        );
+        bar.set_position(self.st.batches_in_epoch);
+        for batch in stream {
+            if self.st.batches_in_epoch >= self.steps_per_epoch {
+                break;
+            }
+            let trained = self.train_batch(epoch, &batch?, &bar)?;
+            bar.inc(1);
+            if interrupt::requested() {
+                bar.finish_and_clear();
+                return self.interrupted();
+            }
+            let every = cfg.checkpoint_every;
+            if trained && every > 0 && self.t.state.step.is_multiple_of(every) {
+                self.last_ckpt = Some(self.save()?);
+            }
+        }
+        bar.finish_and_clear();
+        if self.st.epoch_rows == 0 {
+            bail!(
+                "epoch {epoch} trained on no batch: every batch had a non-finite loss \
+                 ({} skipped)",
+                self.st.skipped_in_epoch
+            );
+        }
+        Ok(())
+    }
+
+    /// One step on `batch` and its metrics line; whether it trained (a non-finite loss is an
+    /// error, or with `--skip-nonfinite` a skipped batch).
+    fn train_batch(&mut self, epoch: usize, batch: &HostBatch, bar: &ProgressBar) -> Result<bool> {
+        let (cfg, st) = (self.job.cfg, &mut self.st);
+        let poison = self.job.poison_batch == Some(st.batches_total + 1);
+        B::seed(
+            &self.t.device,
+            ckpt::step_seed(cfg.seed, self.t.state.step + 1),
+        );
+        let outcome = self.t.step(batch, poison)?;
+        st.batches_in_epoch += 1;
+        st.batches_total += 1;
+        let line = StepLine {
+            step: self.t.state.step,
+            epoch: Some(epoch),
+            batch: Some(st.batches_in_epoch),
+            ..Default::default()
+        };
+        match outcome {
+            StepOutcome::Trained(loss) => {
+                let sum = f64::from_bits(st.epoch_loss_sum_bits) + loss * batch.rows as f64;
+                st.epoch_loss_sum_bits = sum.to_bits();
+                st.epoch_rows += batch.rows as u64;
+                self.job.run.append_metrics(&StepLine {
+                    loss: Some(loss),
+                    lr: self.t.schedule.map(|_| self.t.last_lr),
+                    grad_norm: self.t.last_grad_norm,
+                    ..line
+                })?;
+                bar.set_prefix(format!("loss {:.4}", sum / st.epoch_rows.max(1) as f64));
+                Ok(true)
+            }
+            StepOutcome::NonFinite(value) => {
+                let at = format!(
+                    "step {} (epoch {epoch}, batch {})",
+                    self.t.state.step + 1,
+                    st.batches_in_epoch
+                );
+                if !self.job.skip_nonfinite {
+                    let kept = match &self.last_ckpt {
+                        Some(p) => format!("the last good checkpoint is {}", p.display()),
+                        None => "no checkpoint was written yet".into(),
+                    };
+                    bail!(
+                        "the loss is not finite ({value}) at {at}; training stopped and \
+                         {kept}. Lower --lr, check the data, or pass --skip-nonfinite \
+                         to skip such batches"
+                    );
+                }
+                st.skipped_total += 1;
+                st.skipped_in_epoch += 1;
+                tracing::warn!("skipped a batch with a non-finite loss ({value}) at {at}");
+                self.job.run.append_metrics(&StepLine {
+                    loss: None,
+                    skipped: Some(true),
+                    skipped_total: Some(st.skipped_total),
+                    ..line
+                })?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Validation, best weights, the epoch line, the epoch's checkpoint and early stopping.
+    fn end_epoch(&mut self, epoch: usize, started: Instant) -> Result<EpochEnd> {
+        let (cfg, data) = (self.job.cfg, self.job.data);
+        let selection = data.card.official_metric();
+        let train_loss = f64::from_bits(self.st.epoch_loss_sum_bits) / self.st.epoch_rows as f64;
+        self.t.state.epoch = epoch;
+        let valid = data.evaluate(
+            &self.t.model.valid(),
+            Split::Valid,
+            self.job.spec.input_format(),
+            cfg.batch_size,
+            &self.t.device,
+        )?;
+        // Select on the official metric; fall back to the negated loss where it is missing.
+        let value = valid
+            .get(selection.as_str())
+            .copied()
+            .filter(|v| !v.is_nan())
+            .unwrap_or(-valid["loss"]);
+        let improved = self.t.state.offer(epoch, value);
+        if improved {
+            let name = format!("best-epoch-{epoch}.mpk");
+            ckpt::save_weights(&self.t.model, &ckpt::dir(self.job.run).join(&name))?;
+            self.st.best = Some(Best {
+                epoch,
+                value_bits: value.to_bits(),
+                weights: name,
+            });
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        self.job.run.append_metrics(&EpochLine {
+            epoch,
+            step: self.t.state.step,
+            train_loss,
+            valid: valid.clone(),
+            best: improved,
+            skipped: self.st.skipped_in_epoch,
+            seconds,
+        })?;
+        tracing::info!(
+            "epoch {epoch}/{}: train loss {train_loss:.4}, valid loss {:.4}, valid {} {:.4}{} ({seconds:.1} s)",
+            cfg.epochs,
+            valid["loss"],
+            selection.as_str(),
+            valid.get(selection.as_str()).copied().unwrap_or(f64::NAN),
+            if improved { " *" } else { "" },
+        );
+        self.st.epoch = epoch;
+        self.st.batches_in_epoch = 0;
+        self.st.epoch_loss_sum_bits = 0f64.to_bits();
+        self.st.epoch_rows = 0;
+        self.st.skipped_in_epoch = 0;
+        if interrupt::requested() && epoch < cfg.epochs {
+            self.interrupted()?;
+        }
+        self.last_ckpt = Some(self.save()?);
+        Ok(self.early_stop(epoch))
+    }
+
+    /// `--patience`: stop once the best epoch is `patience` epochs behind.
+    fn early_stop(&self, epoch: usize) -> EpochEnd {
+        let cfg = self.job.cfg;
+        if let (Some(patience), Some(b)) = (cfg.patience, &self.st.best)
+            && epoch < cfg.epochs
+            && epoch - b.epoch >= patience
+        {
+            tracing::info!(
+                "early stop after epoch {epoch}: valid {} not better than epoch {}'s for \
+                 {patience} epochs",
+                self.job.data.card.official_metric().as_str(),
+                b.epoch
+            );
+            return EpochEnd::Stop;
+        }
+        EpochEnd::Continue
+    }
+
+    /// Reloads the best weights, keeps the run's copy for `strand eval`, scores valid and test.
+    fn finish(self) -> Result<Scores> {
+        let (job, cfg, t) = (self.job, self.job.cfg, &self.t);
+        let best = self.st.best.as_ref().context("no epoch was trained")?;
+        let best_file = ckpt::dir(job.run).join(&best.weights);
         let model = t
             .model
             .clone()
             .load_file(best_file.clone(), &recorder(), &t.device)
             .with_context(|| format!("reloading best weights {}", best_file.display()))?;
-        // The run's own copy of the best weights, for `strand eval`.
         ckpt::save_weights(
             &model,
-            &self.run.path(run_dir::WEIGHTS).with_extension("mpk"),
+            &job.run.path(run_dir::WEIGHTS).with_extension("mpk"),
         )?;
         let model = model.valid();
         let mut splits = BTreeMap::new();
         for split in [Split::Valid, Split::Test] {
-            let m = self
-                .data
-                .evaluate(&model, split, format, cfg.batch_size, &t.device)?;
+            let m = job.data.evaluate(
+                &model,
+                split,
+                job.spec.input_format(),
+                cfg.batch_size,
+                &t.device,
+            )?;
             splits.insert(split.as_str().to_string(), m);
         }
+        let card = &job.data.card;
         Ok(Scores {
             strand_version: env!("CARGO_PKG_VERSION").into(),
-            task: self.data.card.name.clone(),
-            data_version: self.data.card.version.clone(),
-            model: self.spec.name().into(),
+            task: card.name.clone(),
+            data_version: card.version.clone(),
+            model: job.spec.name().into(),
             tokenizer: cfg.tokenizer.clone(),
             seed: cfg.seed,
             split_seed: cfg.split.seed,
@@ -312,17 +399,15 @@ impl FitJob<'_> {
             micro_batch: Some(cfg.micro_batch.unwrap_or(cfg.batch_size)),
             accumulation: crate::engine::accumulate::steps(cfg.batch_size, cfg.micro_batch)?,
             epochs: cfg.epochs,
-            epochs_trained: Some(st.epoch),
+            epochs_trained: Some(self.st.epoch),
             best_epoch: best.epoch,
-            selection_metric: selection.as_str().into(),
-            metrics: self
-                .data
-                .card
+            selection_metric: card.official_metric().as_str().into(),
+            metrics: card
                 .metrics
                 .iter()
                 .map(|m| m.as_str().to_string())
                 .collect(),
-            eval_split: self.data.card.eval_split.as_str().into(),
+            eval_split: card.eval_split.as_str().into(),
             config: run_dir::CONFIG.into(),
             splits,
         })

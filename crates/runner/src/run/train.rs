@@ -7,13 +7,16 @@ use crate::config::{ExperimentConfig, RunConfig};
 use crate::engine::backend::{self, WithBackend};
 use crate::engine::trainer::Trainer;
 use crate::run::fit::{self, FitJob};
+use crate::run::model::{Weights, WithModel, with_model};
 use crate::run::run_dir::{self, RunDir, Scores};
 use crate::run::task_data::{TaskData, TrainScan};
 use anyhow::{Result, bail};
+use burn::module::AutodiffModule;
 use burn::optim::AdamConfig;
 use burn::tensor::backend::AutodiffBackend;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use strand_model::classifier::SequenceModel;
 
 /// Trains the experiment `exp` (every seed and fold) into `exp.out` (default
 /// `runs/<task>-<model>`); returns the run directories. `--resume` with no run flags (only the
@@ -228,36 +231,52 @@ impl WithBackend for TrainJob<'_> {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Scores> {
         B::seed(&device, self.cfg.seed);
-        let job = FitJob {
-            cfg: self.cfg,
-            spec: self.spec,
-            data: self.data,
-            scan: self.scan,
-            run: self.run,
-            resume: self.resume,
-            skip_nonfinite: self.skip_nonfinite,
-            poison_batch: self.poison_batch,
-        };
-        let (objective, lr, seed) = (self.spec.objective(), self.cfg.lr, self.cfg.seed);
-        match self.spec {
-            ModelSpec::Cnn { config, .. } => {
-                let model = config.init::<B>(&device);
-                let optim = AdamConfig::new().init();
-                let mut t = Trainer::new(model, optim, objective, lr, seed, device);
-                t.micro_batch = self.cfg.micro_batch;
-                job.fit(t)
-            }
-            ModelSpec::T5 {
-                head, tokenizer, ..
-            } => {
-                let init = self.cfg.init.as_deref();
-                let model = crate::run::t5::build_head::<B>(head, init, tokenizer, &device)?;
-                let optim = AdamConfig::new().init();
-                let mut t = Trainer::new(model, optim, objective, lr, seed, device);
-                t.micro_batch = self.cfg.micro_batch;
-                job.fit(t)
-            }
+        let pretrained = self.cfg.init.as_deref();
+        with_model::<B, _>(
+            self.spec,
+            Weights::Init { pretrained },
+            &device.clone(),
+            Fitter { job: self, device },
+        )
+    }
+}
+
+/// Trains a freshly built model with Adam.
+struct Fitter<'a, D> {
+    job: TrainJob<'a>,
+    device: D,
+}
+
+impl<B: AutodiffBackend> WithModel<B> for Fitter<'_, B::Device> {
+    type Output = Scores;
+
+    fn run<M>(self, model: M) -> Result<Scores>
+    where
+        M: AutodiffModule<B> + SequenceModel<B>,
+        M::InnerModule: SequenceModel<B::InnerBackend>,
+    {
+        let j = self.job;
+        let (objective, lr, seed) = (j.spec.objective(), j.cfg.lr, j.cfg.seed);
+        let mut t = Trainer::new(
+            model,
+            AdamConfig::new().init(),
+            objective,
+            lr,
+            seed,
+            self.device,
+        );
+        t.micro_batch = j.cfg.micro_batch;
+        FitJob {
+            cfg: j.cfg,
+            spec: j.spec,
+            data: j.data,
+            scan: j.scan,
+            run: j.run,
+            resume: j.resume,
+            skip_nonfinite: j.skip_nonfinite,
+            poison_batch: j.poison_batch,
         }
+        .fit(t)
     }
 }
 
