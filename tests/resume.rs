@@ -69,11 +69,23 @@ fn checkpoints(run: &Path) -> Vec<u64> {
         .collect()
 }
 
-/// Polls until a checkpoint past `batches` exists, then returns; panics if the run ends first.
-fn wait_for_checkpoint_past(child: &mut Child, run: &Path, batches: u64) {
+/// Sends SIGINT (Ctrl-C) to `child` and waits for it to exit.
+fn interrupt(child: Child) -> Output {
+    let pid = child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
+/// Polls until `done()`, then returns; panics if the run ends first (saying it waited for
+/// `what`) or after two minutes.
+fn wait_for(child: &mut Child, what: &str, done: impl Fn() -> bool) {
     let start = Instant::now();
     loop {
-        if checkpoints(run).iter().any(|&b| b > batches) {
+        if done() {
             return;
         }
         if let Some(status) = child.try_wait().unwrap() {
@@ -85,11 +97,19 @@ fn wait_for_checkpoint_past(child: &mut Child, run: &Path, batches: u64) {
                 .unwrap()
                 .read_to_string(&mut err)
                 .unwrap();
-            panic!("the run ended ({status}) before a checkpoint past {batches} appeared:\n{err}");
+            panic!("the run ended ({status}) before {what} appeared:\n{err}");
         }
         assert!(start.elapsed() < Duration::from_secs(120), "timed out");
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Polls until a checkpoint past `batches` exists.
+fn wait_for_checkpoint_past(child: &mut Child, run: &Path, batches: u64) {
+    let what = format!("a checkpoint past {batches}");
+    wait_for(child, &what, || {
+        checkpoints(run).iter().any(|&b| b > batches)
+    });
 }
 
 /// A step line: `(step, epoch, batch, loss)`; the loss is `None` for a skipped batch.
@@ -170,13 +190,7 @@ fn killed_and_interrupted_runs_resume_to_the_same_losses_and_scores() {
     let mut child = spawn(&train_args(&task, &run, &["--resume"]));
     let before = checkpoints(&run).into_iter().max().unwrap();
     wait_for_checkpoint_past(&mut child, &run, before);
-    let pid = child.id().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
+    let out = interrupt(child);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
@@ -378,17 +392,10 @@ fn pretrain_checkpoints(out: &Path) -> Vec<u64> {
 }
 
 fn wait_for_pretrain_checkpoint_past(child: &mut Child, out: &Path, step: u64) {
-    let start = Instant::now();
-    loop {
-        if pretrain_checkpoints(out).iter().any(|&s| s > step) {
-            return;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("pretraining ended ({status}) before a checkpoint past step {step}");
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "timed out");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let what = format!("a checkpoint past step {step}");
+    wait_for(child, &what, || {
+        pretrain_checkpoints(out).iter().any(|&s| s > step)
+    });
 }
 
 /// `(step, loss, lr)` of every line of a pretraining run's `metrics.jsonl`.
@@ -428,25 +435,18 @@ fn killed_and_interrupted_pretraining_resumes_to_the_same_losses() {
     let mut child = spawn(&pretrain_args(&cfg, &run, &["--resume"]));
     let before = pretrain_checkpoints(&run).into_iter().max().unwrap();
     wait_for_pretrain_checkpoint_past(&mut child, &run, before);
-    let pid = child.id().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
+    let out = interrupt(child);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if !run.join("summary.json").exists() {
-        assert_eq!(out.status.code(), Some(130), "{stderr}");
-        assert!(
-            stderr.contains("interrupted at step")
-                && stderr.contains("pretrain")
-                && stderr.contains("--resume"),
-            "{stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        finish(&pretrain_args(&cfg, &run, &["--resume"]));
-    }
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted at step")
+            && stderr.contains("strand pretrain --config")
+            && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!run.join("summary.json").exists());
+    finish(&pretrain_args(&cfg, &run, &["--resume"]));
     // Exact equality: weights, AdamW state and the example stream are restored bit for bit.
     assert_eq!(pretrain_losses(&run), want, "per-step losses differ");
 }

@@ -246,11 +246,22 @@ mod tests {
         assert_ne!(s.shuffle_seed(1), s.shuffle_seed(2));
     }
 
-    #[test]
-    fn training_steps_fit_a_fixed_batch_and_predict_shapes() {
+    type CnnTrainer = Trainer<
+        CpuTrain,
+        strand_model::cnn::Cnn<CpuTrain>,
+        burn::optim::adaptor::OptimizerAdaptor<
+            burn::optim::Adam,
+            strand_model::cnn::Cnn<CpuTrain>,
+            CpuTrain,
+        >,
+    >;
+
+    /// A fresh CNN trainer (lr 1e-3) and a batch of 8 rows: class 1 = rows full of A, class 0 =
+    /// rows full of T.
+    fn cnn_and_batch() -> (CnnTrainer, HostBatch) {
         let dev = Default::default();
         let model = CnnConfig::new(109, 60, 1).init::<CpuTrain>(&dev);
-        let mut t = Trainer::new(
+        let t = Trainer::new(
             model,
             AdamConfig::new().init(),
             Objective::BinaryLogit,
@@ -258,12 +269,17 @@ mod tests {
             0,
             dev,
         );
-        // Class 1 = rows full of A, class 0 = rows full of T.
         let seqs: Vec<Vec<u32>> = (0..8)
             .map(|i| vec![if i % 2 == 1 { 104 } else { 107 }; 60])
             .collect();
         let labels: Vec<Label> = (0..8).map(|i| Label::Class(i % 2)).collect();
-        let batch = HostBatch::pad(seqs, labels, PadTo::Fixed(60));
+        (t, HostBatch::pad(seqs, labels, PadTo::Fixed(60)))
+    }
+
+    #[test]
+    fn training_steps_fit_a_fixed_batch_and_predict_shapes() {
+        let (mut t, batch) = cnn_and_batch();
+        let dev = t.device;
         let train = |t: &mut Trainer<CpuTrain, _, _>| match t.step(&batch, false).unwrap() {
             StepOutcome::Trained(loss) => loss,
             other => panic!("{other:?}"),
@@ -297,16 +313,7 @@ mod tests {
     #[test]
     fn the_schedule_sets_each_steps_lr_and_clipping_reports_the_norm() {
         use crate::engine::schedule::ScheduleSpec;
-        let dev = Default::default();
-        let model = CnnConfig::new(109, 60, 1).init::<CpuTrain>(&dev);
-        let mut t = Trainer::new(
-            model,
-            AdamConfig::new().init(),
-            Objective::BinaryLogit,
-            1e-3,
-            0,
-            dev,
-        );
+        let (mut t, batch) = cnn_and_batch();
         // Warm-up over 2 steps, then linear decay to 0 at step 10.
         t.schedule = Some(
             ScheduleSpec::parse("linear", 2, 0.0)
@@ -314,11 +321,6 @@ mod tests {
                 .with(1e-3, 10),
         );
         t.clip_grad_norm = Some(1e-6);
-        let seqs: Vec<Vec<u32>> = (0..8)
-            .map(|i| vec![if i % 2 == 1 { 104 } else { 107 }; 60])
-            .collect();
-        let labels: Vec<Label> = (0..8).map(|i| Label::Class(i % 2)).collect();
-        let batch = HostBatch::pad(seqs, labels, PadTo::Fixed(60));
         let mut lrs = Vec::new();
         for _ in 0..6 {
             assert!(matches!(

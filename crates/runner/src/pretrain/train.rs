@@ -62,14 +62,7 @@ pub(super) fn train<B: AutodiffBackend>(
         restore(&mut st, &dir, &t5_config, &tokenizer, device)?;
     }
     let metrics_path = cfg.out.join("metrics.jsonl");
-    let mut history = log::read_steps(&metrics_path)?;
-    history.retain(|m| m.step as usize <= st.step);
-    let kept: Vec<u8> = history
-        .iter()
-        .map(|m| serde_json::to_string(m).map(|l| l + "\n"))
-        .collect::<serde_json::Result<String>>()?
-        .into_bytes();
-    crate::engine::checkpoint::write_atomic(&metrics_path, &kept)?;
+    let mut history = history_until(&metrics_path, st.step)?;
 
     let mut windows = Windows::new(
         &cfg.data.corpus,
@@ -123,6 +116,19 @@ pub(super) fn train<B: AutodiffBackend>(
         cfg.out.join("loss.svg").display()
     );
     Ok(())
+}
+
+/// The step lines of `metrics.jsonl` up to `step`; the file is cut back to them (a resumed run
+/// writes the later steps again).
+fn history_until(metrics_path: &Path, step: usize) -> Result<Vec<StepLine>> {
+    let mut history = log::read_steps(metrics_path)?;
+    history.retain(|m| m.step as usize <= step);
+    let kept: String = history
+        .iter()
+        .map(|m| serde_json::to_string(m).map(|l| l + "\n"))
+        .collect::<serde_json::Result<String>>()?;
+    crate::engine::checkpoint::write_atomic(metrics_path, kept.as_bytes())?;
+    Ok(history)
 }
 
 fn window_options(cfg: &PretrainConfig, window: usize, seed: u64) -> WindowOptions {
