@@ -450,3 +450,30 @@ fn killed_and_interrupted_pretraining_resumes_to_the_same_losses() {
     // Exact equality: weights, AdamW state and the example stream are restored bit for bit.
     assert_eq!(pretrain_losses(&run), want, "per-step losses differ");
 }
+
+#[test]
+fn a_second_process_on_a_running_run_is_refused_until_the_first_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 600);
+    let run = dir.path().join("run");
+    let mut first = spawn(&train_args(&task, &run, &[]));
+    wait_for_checkpoint_past(&mut first, &run, 0);
+    let pid = first.id().to_string();
+    // Following the advice a second process would get (--resume / --overwrite) is refused
+    // while the first runs, naming it, and deletes nothing.
+    for flag in ["--resume", "--overwrite"] {
+        let out = strand()
+            .args(train_args(&task, &run, &[flag]))
+            .output()
+            .unwrap();
+        assert_clean_failure(&out, &["in use by pid", &pid]);
+        assert!(
+            run.join("config.resolved.toml").is_file(),
+            "{flag} deleted the run"
+        );
+    }
+    first.kill().unwrap(); // SIGKILL releases the lock with the process
+    first.wait().unwrap();
+    finish(&train_args(&task, &run, &["--resume"]));
+    assert!(run.join("scores.json").is_file());
+}

@@ -557,9 +557,10 @@ fn zip_slip_and_absolute_entries_are_refused() {
         );
         assert!(!layout::gb_dataset_dir(cache.path(), NAME).exists());
         // Nothing was written anywhere: the cache holds only the recorded checksum (the refused
-        // download is deleted), and nothing escaped.
+        // download is deleted) and the lock file of the process that wrote it, and nothing
+        // escaped.
         let files = tree(cache.path());
-        assert_eq!(files, [STORE_FILE], "{evil}");
+        assert_eq!(files, [strand_data::lock::LOCK_FILE, STORE_FILE], "{evil}");
         if !escaped.is_empty() {
             assert!(!cache.path().join(escaped).exists());
             assert!(!cache.path().parent().unwrap().join(escaped).exists());

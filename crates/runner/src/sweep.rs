@@ -16,6 +16,7 @@ use crate::run::run_dir::SCORES;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use strand_data::paths::{Claims, component, escaped};
 
 /// A sweep config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -65,19 +66,6 @@ pub struct Cell {
     pub init: Option<PathBuf>,
 }
 
-/// A name made safe for a directory (`cnnprom/ecoli` → `cnnprom_ecoli`).
-fn safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 impl SweepConfig {
     /// Reads a sweep file; unknown keys are errors naming the key.
     pub fn load(path: &Path) -> Result<Self> {
@@ -119,8 +107,23 @@ impl SweepConfig {
                 bail!("[train] {key}: the grid sets it for every cell; remove it from [train]");
             }
         }
+        // Every axis value becomes a directory: no two may share one (or escape `out`).
+        for (axis, values) in [("model", &self.models), ("task", &self.tasks)] {
+            let mut claims = Claims::default();
+            for (i, v) in values.iter().enumerate() {
+                if values[..i].contains(v) {
+                    bail!("{axis} {v:?} is listed twice");
+                }
+                claims.claim(v, axis)?;
+            }
+        }
+        for (i, s) in self.seeds.iter().enumerate() {
+            if self.seeds[..i].contains(s) {
+                bail!("seed {s} is listed twice");
+            }
+        }
         for (i, t) in self.tokenizers.iter().enumerate() {
-            if t.name.is_empty() || safe(&t.name) != t.name {
+            if component(&t.name, "tokenizer name").is_err() || escaped(&t.name) != t.name {
                 bail!(
                     "tokenizer name {:?} must be a plain directory name ([A-Za-z0-9.-])",
                     t.name
@@ -157,8 +160,8 @@ impl SweepConfig {
                             seed,
                             dir: out
                                 .join(&t.name)
-                                .join(safe(model))
-                                .join(safe(task))
+                                .join(escaped(model))
+                                .join(escaped(task))
                                 .join(format!("seed-{seed}")),
                             init: init.clone(),
                         });
@@ -315,5 +318,31 @@ mod tests {
         };
         assert!(resume(1));
         assert!(!resume(2));
+    }
+
+    #[test]
+    fn axis_values_never_leave_out_nor_share_a_directory() {
+        let mut c = shipped();
+        c.models = vec!["..".into(), "../../etc".into()];
+        c.validate().unwrap();
+        for cell in c.cells(Path::new("/sweep")) {
+            let rel = cell.dir.strip_prefix("/sweep").unwrap();
+            assert!(
+                rel.components()
+                    .all(|p| matches!(p, std::path::Component::Normal(_))),
+                "{}",
+                cell.dir.display()
+            );
+        }
+        let mut c = shipped();
+        c.tasks = vec!["cnnprom/ecoli".into(), "cnnprom:ecoli".into()];
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("cnnprom/ecoli") && e.contains("cnnprom:ecoli"),
+            "{e}"
+        );
+        let mut c = shipped();
+        c.seeds = vec![1, 1];
+        assert!(c.validate().unwrap_err().to_string().contains("twice"));
     }
 }

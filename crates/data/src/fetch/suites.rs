@@ -177,18 +177,22 @@ pub struct Fetcher<'p> {
     http: Downloader,
     store: ChecksumStore,
     progress: &'p mut dyn Progress,
+    /// The cache is written by one process at a time.
+    _lock: crate::lock::DirLock,
 }
 
 impl<'p> Fetcher<'p> {
     /// A fetcher for `opts`, reporting to `progress`. Reads `<cache>/checksums.json` (no network).
     pub fn new(opts: FetchOptions, progress: &'p mut dyn Progress) -> Result<Self> {
         fs::create_dir_all(&opts.cache_dir).map_err(|e| DataError::io(&opts.cache_dir, e))?;
+        let _lock = crate::lock::DirLock::acquire(&opts.cache_dir)?;
         let store = ChecksumStore::open(&opts.cache_dir)?;
         Ok(Fetcher {
             http: Downloader::new(opts.http.clone()),
             opts,
             store,
             progress,
+            _lock,
         })
     }
 

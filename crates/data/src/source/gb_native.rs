@@ -248,6 +248,10 @@ pub fn export_native(source: &dyn Source, to: &Path, dataset: &str) -> Result<Ex
             source.card().name
         )));
     };
+    let dataset = crate::paths::component(dataset, "dataset name")?;
+    for name in names {
+        crate::paths::component(name, "class name")?;
+    }
     let dir = to.join(dataset);
     if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
         return Err(DataError::Invalid(format!(
@@ -255,6 +259,33 @@ pub fn export_native(source: &dyn Source, to: &Path, dataset: &str) -> Result<Ex
             dir.display()
         )));
     }
+    // Written under a temporary name and renamed at the end: a failure (a duplicate id, a bad
+    // record) leaves no half-written dataset behind.
+    let tmp = to.join(format!(".tmp-{dataset}"));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+    }
+    let counts = match write_native(source, &tmp, names) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    if dir.exists() {
+        std::fs::remove_dir(&dir).map_err(|e| DataError::io(&dir, e))?;
+    }
+    std::fs::rename(&tmp, &dir).map_err(|e| DataError::io(&dir, e))?;
+    Ok(ExportSummary { dir, counts })
+}
+
+/// Writes every split of `source` into `dir` in the native layout; the counts per split and
+/// class.
+fn write_native(
+    source: &dyn Source,
+    dir: &Path,
+    names: &[String],
+) -> Result<Vec<(Split, String, u64)>> {
     let mut counts: Vec<(Split, String, u64)> = Vec::new();
     for split in source.splits() {
         let split_dir = dir.join(gb_split_dir(split));
@@ -270,20 +301,34 @@ pub fn export_native(source: &dyn Source, to: &Path, dataset: &str) -> Result<Ex
                 .class()
                 .and_then(|c| names.get(c as usize))
                 .ok_or_else(|| DataError::BadRecord {
-                    path: dir.clone(),
+                    path: dir.to_path_buf(),
                     record: record.id.clone(),
                     message: format!("label {:?} is not one of the classes", record.label),
                 })?;
             let stem = match record.id.split_once('/') {
-                Some((c, stem)) if c == class && !stem.contains('/') => stem.to_string(),
-                _ => record.id.replace('/', "_"),
+                Some((c, stem)) if c == class && !stem.contains('/') => stem,
+                _ => record.id.as_str(),
             };
-            let path = split_dir.join(class).join(format!("{stem}.txt"));
+            let path = split_dir
+                .join(class)
+                .join(format!("{}.txt", crate::paths::escaped(stem)));
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(&path)
-                .map_err(|e| DataError::io(&path, e))?;
+                .map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        DataError::BadRecord {
+                            path: path.clone(),
+                            record: record.id.clone(),
+                            message: "another record of this class has the same id (or one \
+                                      that maps to the same file name)"
+                                .into(),
+                        }
+                    } else {
+                        DataError::io(&path, e)
+                    }
+                })?;
             std::io::Write::write_all(&mut f, &record.seq).map_err(|e| DataError::io(&path, e))?;
             per_class[record.label.class().unwrap_or_default() as usize] += 1;
         }
@@ -291,7 +336,7 @@ pub fn export_native(source: &dyn Source, to: &Path, dataset: &str) -> Result<Ex
             counts.push((split, name.clone(), n));
         }
     }
-    Ok(ExportSummary { dir, counts })
+    Ok(counts)
 }
 
 #[cfg(test)]
@@ -400,5 +445,35 @@ mod tests {
         }
         let e = export_native(&src, &out, "mini").unwrap_err().to_string();
         assert!(e.contains("refusing to overwrite"), "{e}");
+    }
+
+    #[test]
+    fn export_refuses_escaping_names_and_leaves_nothing_half_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.fa"), dir.path().join("b.fa"));
+        write(&a, b">r1\nACGT\n>r2\nACGA\n");
+        write(&b, b">s1\nTTTT\n");
+        let to = dir.path().join("out");
+        let spec = format!("fasta:../../../x={},b={}", a.display(), b.display());
+        let src = crate::open(&spec, &Default::default()).unwrap();
+        let e = export_native(src.as_ref(), &to, "toy")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("class name") && e.contains("../../../x"), "{e}");
+        assert!(!dir.path().join("x").exists() && !to.join("toy").exists());
+
+        // Two records with one id: an error naming it, and no dataset directory left behind.
+        write(&a, b">r1\nACGT\n>r1\nACGA\n");
+        let spec = format!("fasta:a={},b={}", a.display(), b.display());
+        let src = crate::open(&spec, &Default::default()).unwrap();
+        let e = export_native(src.as_ref(), &to, "toy")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("r1") && e.contains("same id"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(&to)
+            .map(|d| d.count())
+            .into_iter()
+            .collect();
+        assert!(left.iter().all(|&n| n == 0), "{left:?}");
     }
 }

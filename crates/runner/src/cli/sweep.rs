@@ -36,6 +36,9 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let config = SweepConfig::load(&args.config)?;
     let out = args.out.clone().unwrap_or_else(|| config.out.clone());
     let data_dir = args.loc.data_dir.as_deref();
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    // One sweep at a time per directory (its cells lock their own run directories too).
+    let _lock = strand_data::lock::DirLock::acquire(&out)?;
     for t in &config.tokenizers {
         let Some(pretrain) = &t.pretrain else {
             continue;

@@ -24,6 +24,7 @@ use crate::pretrain::examples::SpanUnit;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use strand_data::lock::DirLock;
 use strand_model::t5::T5Preset;
 use strand_model::tokenize::{AnyTokenizer, TokenizerChoice};
 
@@ -202,20 +203,80 @@ pub(crate) fn tokenizer_for(cfg: &PretrainConfig) -> Result<AnyTokenizer> {
 /// Starts (or with `resume`, continues) the pretraining run `cfg` describes in `cfg.out`;
 /// `overwrite` replaces a run already there.
 pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> {
-    let metrics_path = cfg.out.join("metrics.jsonl");
-    if metrics_path.exists() && !overwrite && !resume {
+    if resume && overwrite {
+        bail!("--resume and --overwrite exclude each other");
+    }
+    // Everything that can be checked is checked before the run directory is touched.
+    cfg.tokenizer.parse::<TokenizerChoice>()?;
+    if !cfg.data.corpus.is_file() {
         bail!(
-            "{} already holds a run; pass --overwrite to replace it or --resume to continue",
-            cfg.out.display()
+            "corpus not found: {} (the config's [data] corpus)",
+            cfg.data.corpus.display()
         );
     }
-    if overwrite && cfg.out.exists() {
-        std::fs::remove_dir_all(&cfg.out)
-            .with_context(|| format!("removing {}", cfg.out.display()))?;
+    if cfg.out.exists() && !cfg.out.is_dir() {
+        bail!("--out {} exists and is not a directory", cfg.out.display());
     }
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
-    std::fs::write(cfg.out.join("config.toml"), toml::to_string_pretty(cfg)?)?;
+    let _lock = DirLock::acquire(&cfg.out)?;
+    let entries = own_entries(&cfg.out)?;
+    if !entries.is_empty() {
+        if !cfg.out.join("config.toml").is_file() {
+            bail!(
+                "{} is not empty and is not a strand pretraining run (it holds {}); choose \
+                 another --out (--overwrite replaces only pretraining runs)",
+                cfg.out.display(),
+                entries
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if !overwrite && !resume {
+            bail!(
+                "{} already holds a run; pass --overwrite to replace it or --resume to continue",
+                cfg.out.display()
+            );
+        }
+        if overwrite {
+            for e in entries.iter().filter(|e| is_pretrain_file(e)) {
+                let p = cfg.out.join(e);
+                let removed = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+                removed.with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+    }
+    crate::engine::checkpoint::write_atomic(
+        &cfg.out.join("config.toml"),
+        toml::to_string_pretty(cfg)?.as_bytes(),
+    )?;
     train::train::<CpuTrain>(cfg, resume, &Default::default())
+}
+
+/// The entries of a run directory other than its lock file.
+fn own_entries(dir: &Path) -> Result<Vec<String>> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != strand_data::lock::LOCK_FILE)
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Whether `name` is a file or folder `strand pretrain` writes in its run directory.
+fn is_pretrain_file(name: &str) -> bool {
+    matches!(
+        name,
+        "config.toml" | "plan.json" | "metrics.jsonl" | "checkpoints" | "loss.svg" | "summary.json"
+    ) || name.starts_with(".tmp")
 }
 
 #[cfg(test)]

@@ -438,8 +438,6 @@ pub fn resumable(dir: &Path, cfg: &RunConfig) -> Result<Option<PathBuf>> {
             cfg.to_toml()?.replace('\n', " ")
         );
     }
-    let run = RunDir {
-        root: dir.to_path_buf(),
-    };
+    let run = RunDir::unlocked(dir);
     ckpt::latest(&run)
 }

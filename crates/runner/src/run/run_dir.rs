@@ -6,6 +6,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use strand_data::lock::{DirLock, LOCK_FILE};
 
 pub const CONFIG: &str = "config.resolved.toml";
 pub const MODEL_SPEC: &str = "model.json";
@@ -14,14 +16,41 @@ pub const WEIGHTS: &str = "model";
 pub const METRICS: &str = "metrics.jsonl";
 pub const SCORES: &str = "scores.json";
 
-/// Paths inside one run directory.
+/// Paths inside one run directory, locked for this process (see [`strand_data::lock`]) when it
+/// was opened with [`RunDir::existing`] or [`RunDir::create`].
 #[derive(Debug, Clone)]
 pub struct RunDir {
     pub root: PathBuf,
+    lock: Option<Arc<DirLock>>,
+}
+
+/// Whether `root` holds a strand run (a config, a model spec or scores).
+pub fn is_run(root: &Path) -> bool {
+    [CONFIG, MODEL_SPEC, SCORES]
+        .iter()
+        .any(|f| root.join(f).is_file())
+}
+
+/// Whether `name` is a file or folder strand writes in a run directory.
+fn is_strand_file(name: &str) -> bool {
+    matches!(
+        name,
+        CONFIG | MODEL_SPEC | METRICS | SCORES | "checkpoints" | "model.mpk" | "model.bpk"
+    ) || name.starts_with(".tmp")
+        || (name.starts_with("predictions") && name.ends_with(".tsv"))
+        || name == LOCK_FILE
 }
 
 impl RunDir {
-    /// Opens an existing run directory (it must hold a `scores.json` or at least a config).
+    /// A run directory to read only (no lock).
+    pub fn unlocked(root: &Path) -> Self {
+        RunDir {
+            root: root.to_path_buf(),
+            lock: None,
+        }
+    }
+
+    /// Opens and locks an existing run directory (it must hold at least a config).
     pub fn existing(root: &Path) -> Result<Self> {
         if !root.join(CONFIG).is_file() {
             bail!(
@@ -31,21 +60,31 @@ impl RunDir {
         }
         Ok(RunDir {
             root: root.to_path_buf(),
+            lock: Some(Arc::new(DirLock::acquire(root)?)),
         })
     }
 
-    /// Prepares `root` for a new run. A finished run (with `scores.json`) or any other non-empty
-    /// directory is refused unless `overwrite`, in which case its strand files are removed.
+    /// Prepares and locks `root` for a new run. A run already there (finished or not) or any
+    /// other non-empty directory is refused unless `overwrite`; `overwrite` replaces only a
+    /// strand run, and only strand's own files in it (other files are kept, and a directory
+    /// that is not a run is refused: `--overwrite` never deletes a user's files).
     pub fn create(root: &Path, overwrite: bool) -> Result<Self> {
-        if root.exists() {
-            if !root.is_dir() {
-                bail!("--out {} exists and is not a directory", root.display());
-            }
-            let non_empty = std::fs::read_dir(root)
-                .with_context(|| format!("reading {}", root.display()))?
-                .next()
-                .is_some();
-            if non_empty && !overwrite {
+        if root.exists() && !root.is_dir() {
+            bail!("--out {} exists and is not a directory", root.display());
+        }
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("cannot create run directory {}", root.display()))?;
+        let lock = Arc::new(DirLock::acquire(root)?);
+        let mut entries: Vec<String> = std::fs::read_dir(root)
+            .with_context(|| format!("reading {}", root.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != LOCK_FILE)
+            .collect();
+        entries.sort();
+        if !entries.is_empty() {
+            let run = is_run(root);
+            if !overwrite {
                 if root.join(SCORES).exists() {
                     bail!(
                         "{} holds a finished run; pass --overwrite to replace it",
@@ -59,21 +98,31 @@ impl RunDir {
                         root.display()
                     );
                 }
+            }
+            if !run {
                 bail!(
-                    "{} is not empty; pass --overwrite to replace its contents",
-                    root.display()
+                    "{} is not empty and is not a strand run (it holds {}); choose another --out \
+                     (--overwrite replaces only strand runs and never deletes other files)",
+                    root.display(),
+                    entries
+                        .iter()
+                        .take(3)
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
-            if non_empty {
-                std::fs::remove_dir_all(root)
-                    .with_context(|| format!("removing {}", root.display()))?;
-            }
+            remove_strand_files(root, &entries)?;
         }
-        std::fs::create_dir_all(root)
-            .with_context(|| format!("cannot create run directory {}", root.display()))?;
         Ok(RunDir {
             root: root.to_path_buf(),
+            lock: Some(lock),
         })
+    }
+
+    /// Whether this process holds the directory's lock.
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_some()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -151,6 +200,32 @@ impl Scores {
     }
 }
 
+/// Removes strand's files among `entries` of the run directory `root`; keeps (and names) the rest.
+fn remove_strand_files(root: &Path, entries: &[String]) -> Result<()> {
+    let mut kept = Vec::new();
+    for name in entries {
+        if !is_strand_file(name) {
+            kept.push(name.as_str());
+            continue;
+        }
+        let path = root.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("removing {}", path.display()))?;
+    }
+    if !kept.is_empty() {
+        tracing::warn!(
+            "--overwrite: kept files strand did not write in {}: {}",
+            root.display(),
+            kept.join(", ")
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +236,7 @@ mod tests {
         let root = d.path().join("run");
         let r = RunDir::create(&root, false).unwrap();
         r.write_atomic(SCORES, b"{}").unwrap();
+        drop(r); // releases the directory's lock
         let e = RunDir::create(&root, false).unwrap_err().to_string();
         assert!(
             e.contains("finished run") && e.contains("--overwrite"),
@@ -181,5 +257,52 @@ mod tests {
         r.append_metrics(&serde_json::json!({"epoch": 2})).unwrap();
         let text = std::fs::read_to_string(r.path(METRICS)).unwrap();
         assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn overwrite_never_deletes_a_users_files() {
+        let d = tempfile::tempdir().unwrap();
+        // Not a run: refused even with --overwrite, nothing deleted.
+        let mine = d.path().join("mine");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::write(mine.join("pos.fa"), ">a\nACGT\n").unwrap();
+        let e = RunDir::create(&mine, true).unwrap_err().to_string();
+        assert!(
+            e.contains("not a strand run") && e.contains("pos.fa"),
+            "{e}"
+        );
+        assert!(mine.join("pos.fa").is_file());
+        // A run with a user's file in it: strand's files go, the user's file stays.
+        let run = d.path().join("run");
+        let r = RunDir::create(&run, false).unwrap();
+        r.write_atomic(CONFIG, b"").unwrap();
+        r.write_atomic(SCORES, b"{}").unwrap();
+        std::fs::create_dir(run.join("checkpoints")).unwrap();
+        std::fs::write(run.join("notes.txt"), "mine").unwrap();
+        drop(r);
+        RunDir::create(&run, true).unwrap();
+        assert!(!run.join(SCORES).exists() && !run.join("checkpoints").exists());
+        assert_eq!(
+            std::fs::read_to_string(run.join("notes.txt")).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn a_locked_run_directory_is_refused_naming_the_process() {
+        let d = tempfile::tempdir().unwrap();
+        let held = RunDir::create(d.path(), false).unwrap();
+        held.write_atomic(CONFIG, b"").unwrap();
+        assert!(held.is_locked());
+        let e = RunDir::existing(d.path()).unwrap_err().to_string();
+        assert!(e.contains("in use by pid"), "{e}");
+        let e = RunDir::create(d.path(), true).unwrap_err().to_string();
+        assert!(e.contains("in use by pid"), "{e}");
+        assert!(
+            d.path().join(CONFIG).is_file(),
+            "a refused --overwrite deletes nothing"
+        );
+        drop(held);
+        RunDir::existing(d.path()).unwrap();
     }
 }

@@ -42,21 +42,14 @@ pub fn train(exp: &ExperimentConfig, opts: TrainOptions) -> Result<Vec<PathBuf>>
 
 /// `runs/<task>-<model>` with the spec made file-name safe.
 fn default_out(exp: &ExperimentConfig) -> PathBuf {
-    let safe = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(60)
-            .collect()
-    };
+    use strand_data::paths::escaped;
     let task = exp.task.as_deref().unwrap_or("task");
     let model = exp.model.as_deref().unwrap_or(crate::config::DEFAULT_MODEL);
-    PathBuf::from("runs").join(format!("{}-{}", safe(task), safe(model)))
+    let name: String = format!("{}-{}", escaped(task), escaped(model))
+        .chars()
+        .take(120)
+        .collect();
+    PathBuf::from("runs").join(name)
 }
 
 /// How [`train_runs`] treats existing run directories and non-finite losses.
