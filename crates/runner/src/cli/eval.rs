@@ -13,6 +13,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         &args.run,
         split,
         args.loc.data_dir.as_deref(),
+        args.loc.reference.as_deref(),
         args.device,
         args.predictions,
     )?;
@@ -26,7 +27,9 @@ fn format_metrics(dir: &Path, split: Split, m: &BTreeMap<String, f64>) -> String
         dir.display()
     );
     for (k, v) in m {
-        if k == "n" {
+        if v.is_nan() {
+            s.push_str(&format!("| {k} | n/a (undefined on this split) |\n"));
+        } else if k == "n" {
             s.push_str(&format!("| {k} | {v:.0} |\n"));
         } else {
             s.push_str(&format!("| {k} | {v:.4} |\n"));

@@ -75,7 +75,10 @@ pub fn run(args: SweepArgs) -> Result<()> {
             tracing::info!("[{}/{total}] finished: {}", i + 1, cell.dir.display());
             continue;
         }
-        let flags = cell.train_flags(&config.train, data_dir);
+        let mut flags = cell.train_flags(&config.train, data_dir);
+        if let Some(r) = &args.loc.reference {
+            flags.extend(["--reference".into(), r.display().to_string()]);
+        }
         tracing::info!("[{}/{total}] strand train {}", i + 1, flags.join(" "));
         crate::cli::train::run(parse_train(&flags)?)
             .with_context(|| format!("sweep cell {}", cell.dir.display()))?;

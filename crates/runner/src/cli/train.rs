@@ -35,5 +35,6 @@ pub fn experiment(args: &TrainArgs) -> Result<ExperimentConfig> {
         flags.seeds = Some(parse_seeds(s, args.exp.seed.or(file.seed).unwrap_or(0))?);
     }
     flags.data_dir = args.loc.data_dir.clone();
+    flags.reference = args.loc.reference.clone();
     Ok(file.overlay(&flags))
 }

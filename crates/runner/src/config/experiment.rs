@@ -71,6 +71,9 @@ pub struct ExperimentConfig {
     /// Directory holding the task's files (flag: `--data-dir`, or `STRAND_DATA_DIR`).
     #[arg(skip)]
     pub data_dir: Option<PathBuf>,
+    /// Reference genome for interval-based tasks (flag: `--reference`).
+    #[arg(skip)]
+    pub reference: Option<PathBuf>,
     /// Run directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -128,6 +131,9 @@ pub struct RunConfig {
     pub device: String,
     /// Absolute path of the data directory, if one was given.
     pub data_dir: Option<PathBuf>,
+    /// Absolute path of the reference genome of an interval-based task, if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<PathBuf>,
     pub shuffle_buffer: usize,
     /// Checkpoint every this many optimizer steps (0: only after each epoch).
     #[serde(default = "default_checkpoint_every")]
@@ -195,6 +201,7 @@ impl ExperimentConfig {
             device,
             precision,
             data_dir,
+            reference,
             out,
             shuffle_buffer,
             checkpoint_every,
@@ -234,6 +241,10 @@ impl ExperimentConfig {
         if !(lr.is_finite() && lr > 0.0) {
             bail!("lr must be a positive number (got {lr})");
         }
+        let reference = match &self.reference {
+            Some(r) => Some(std::path::absolute(r).with_context(|| format!("{}", r.display()))?),
+            None => None,
+        };
         let lr_schedule = match (&self.lr_schedule, self.warmup_steps, self.min_lr) {
             (None, None, None) => None,
             (name, warmup, min_lr) => Some(
@@ -254,6 +265,19 @@ impl ExperimentConfig {
             Some(d) => Some(std::path::absolute(d).with_context(|| format!("{}", d.display()))?),
             None => None,
         };
+        if let Some(list) = &seeds {
+            // The config file's `seeds` gets the checks `--seeds` gets.
+            if list.is_empty() {
+                bail!("seeds is empty: give at least one seed");
+            }
+            if let Some(s) = list
+                .iter()
+                .enumerate()
+                .find(|(i, s)| list[..*i].contains(s))
+            {
+                bail!("seeds: seed {} is repeated", s.1);
+            }
+        }
         let seed_list = seeds.clone().unwrap_or_else(|| vec![base_seed]);
         let split_seed = split.seed.unwrap_or(seed_list[0]);
         let folds: Vec<Option<(usize, usize)>> = match self.folds {
@@ -291,6 +315,7 @@ impl ExperimentConfig {
                         lr,
                         device: self.device.clone().unwrap_or("cpu".into()),
                         data_dir: data_dir.clone(),
+                        reference: reference.clone(),
                         shuffle_buffer: self.shuffle_buffer.unwrap_or(DEFAULT_SHUFFLE),
                         checkpoint_every: self.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY),
                         head: self.head.clone(),
@@ -351,8 +376,8 @@ impl RunConfig {
     pub fn open_options(&self) -> strand_data::OpenOptions {
         strand_data::OpenOptions {
             data_dir: self.data_dir.clone(),
+            reference: self.reference.clone(),
             plan: self.split.clone(),
-            ..Default::default()
         }
     }
 }
@@ -396,5 +421,15 @@ mod tests {
         assert_eq!(parse_seeds("1,2,9", 0).unwrap(), vec![1, 2, 9]);
         assert!(parse_seeds("x", 0).is_err());
         assert!(parse_seeds("1,1", 0).is_err());
+        // The same checks for a config file's list (it used to panic when empty).
+        for bad in [vec![], vec![4, 4]] {
+            let exp = ExperimentConfig {
+                task: Some("synthetic/promoter".into()),
+                seeds: Some(bad),
+                ..Default::default()
+            };
+            let e = exp.expand(Path::new("out")).unwrap_err().to_string();
+            assert!(e.contains("seeds"), "{e}");
+        }
     }
 }

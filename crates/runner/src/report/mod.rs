@@ -269,6 +269,7 @@ pub fn markdown(runs: &[RunScores]) -> Result<String> {
     );
     for r in &rows {
         let ours = match r.sd {
+            _ if r.mean.is_nan() => format!("n/a (n={})", r.n),
             Some(sd) => format!("{:.4} ± {sd:.4} (n={})", r.mean, r.n),
             None => format!("{:.4} (n={})", r.mean, r.n),
         };
@@ -312,6 +313,13 @@ pub fn markdown(runs: &[RunScores]) -> Result<String> {
             "- text_to_text heads are scored on the expectation over the label tokens' \
              probabilities (ordinal: expected level; regression: Σ p·bin mean), not the argmax \
              label: strand's choice, not GUANinE's protocol."
+                .into(),
+        );
+    }
+    if rows.iter().any(|r| r.mean.is_nan()) {
+        notes.push(
+            "- n/a: the metric is undefined on that split in at least one run (AUROC or MCC with \
+             one class present, a correlation of constant values); scores.json stores it as null."
                 .into(),
         );
     }

@@ -21,6 +21,7 @@ pub fn evaluate_run(
     dir: &Path,
     split: Split,
     data_dir: Option<&Path>,
+    reference: Option<&Path>,
     device: Option<String>,
     predictions: bool,
 ) -> Result<BTreeMap<String, f64>> {
@@ -29,6 +30,9 @@ pub fn evaluate_run(
         .read_scores()
         .with_context(|| format!("{} is not a finished run", dir.display()))?;
     let mut cfg = RunConfig::load(&run.path(run_dir::CONFIG))?;
+    if let Some(r) = reference {
+        cfg.reference = Some(std::path::absolute(r)?);
+    }
     if let Some(d) = data_dir {
         cfg.data_dir = Some(std::path::absolute(d)?);
     }

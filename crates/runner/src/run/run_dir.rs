@@ -184,8 +184,48 @@ pub struct Scores {
     pub eval_split: String,
     /// Run config, relative to the run directory.
     pub config: String,
-    /// split → metric → value (`loss` included; `n` = records scored).
+    /// split → metric → value (`loss` included; `n` = records scored). A metric that is not
+    /// defined on the split (AUROC with one class, ρ of constant labels) is NaN, written as
+    /// `null` (JSON has no NaN) and read back as NaN.
+    #[serde(with = "nan_as_null")]
     pub splits: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// split → metric → value with NaN ↔ `null`.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    type Splits = BTreeMap<String, BTreeMap<String, f64>>;
+
+    pub fn serialize<S: Serializer>(splits: &Splits, s: S) -> Result<S::Ok, S::Error> {
+        let out: BTreeMap<&String, BTreeMap<&String, Option<f64>>> = splits
+            .iter()
+            .map(|(k, m)| {
+                let m = m
+                    .iter()
+                    .map(|(n, v)| (n, Some(*v).filter(|v| !v.is_nan())))
+                    .collect();
+                (k, m)
+            })
+            .collect();
+        out.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Splits, D::Error> {
+        let raw: BTreeMap<String, BTreeMap<String, Option<f64>>> = Deserialize::deserialize(d)?;
+        Ok(raw
+            .into_iter()
+            .map(|(k, m)| {
+                (
+                    k,
+                    m.into_iter()
+                        .map(|(n, v)| (n, v.unwrap_or(f64::NAN)))
+                        .collect(),
+                )
+            })
+            .collect())
+    }
 }
 
 fn one() -> usize {
@@ -304,5 +344,19 @@ mod tests {
         );
         drop(held);
         RunDir::existing(d.path()).unwrap();
+    }
+
+    #[test]
+    fn nan_metrics_round_trip_through_scores_json() {
+        let text = r#"{"strand_version":"0","task":"t","data_version":"1","model":"m",
+            "tokenizer":"nucleotide","seed":0,"split_seed":0,"fold":null,"global_batch":8,
+            "epochs":1,"best_epoch":1,"selection_metric":"mcc","metrics":["mcc","auroc"],
+            "eval_split":"test","config":"config.resolved.toml",
+            "splits":{"test":{"auroc":null,"mcc":0.5}}}"#;
+        let s: Scores = serde_json::from_str(text).unwrap();
+        assert!(s.splits["test"]["auroc"].is_nan());
+        let again: Scores = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert!(again.splits["test"]["auroc"].is_nan());
+        assert_eq!(again.splits["test"]["mcc"], 0.5);
     }
 }
