@@ -208,3 +208,14 @@ fn a_dataset_with_one_class_is_an_error() {
     assert_clean_failure(&o, &["training split holds only one class", "at least two"]);
     assert!(!out.exists());
 }
+
+#[test]
+fn an_empty_validation_split_is_refused_before_the_run_directory_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    // 3 + 3 records: a 10% validation fraction of a stratified split leaves it empty.
+    let task = tiny_task(dir.path(), 3);
+    let out = dir.path().join("run");
+    let o = run(&train_args(&task, &out, &[]));
+    assert_clean_failure(&o, &["validation split is empty"]);
+    assert!(!out.exists(), "a refused run leaves no directory behind");
+}

@@ -46,6 +46,8 @@ pub struct TrainScan {
     pub max_tokens: usize,
     /// Records per class (classification tasks).
     pub per_class: Vec<usize>,
+    /// Id of the (first) longest record.
+    pub longest_id: String,
 }
 
 impl TaskData {
@@ -114,17 +116,47 @@ impl TaskData {
     /// Reads the training split once: counts, longest tokenised sequence, class balance. Fails
     /// on bad records (naming file, record and position) and on a classification task whose
     /// training split holds fewer than two classes.
+    /// Reads the validation and test splits once before anything is written: a bad record there
+    /// (a non-DNA byte, a malformed row) or an empty validation split is an error now, not after
+    /// training.
+    pub fn check_eval_splits(&self) -> Result<()> {
+        for split in [Split::Valid, Split::Test] {
+            if !self.source.splits().contains(&split) {
+                continue;
+            }
+            let mut n = 0usize;
+            for r in self.source.records(split)? {
+                r?;
+                n += 1;
+            }
+            if n == 0 && split == Split::Valid {
+                bail!(
+                    "task {}: the validation split is empty (too few records for the split \
+                     fractions, or more --folds than records): add data or lower the number of \
+                     folds",
+                    self.card.name
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub fn scan_train(&self) -> Result<TrainScan> {
         let n_classes = self.card.labels.num_classes().unwrap_or(0);
         let mut scan = TrainScan {
             records: 0,
             max_tokens: 0,
             per_class: vec![0; n_classes],
+            longest_id: String::new(),
         };
         for r in self.source.records(Split::Train)? {
             let r = r?;
             scan.records += 1;
-            scan.max_tokens = scan.max_tokens.max(self.tokenizer.encode(&r.seq).len());
+            let tokens = self.tokenizer.encode(&r.seq).len();
+            if tokens > scan.max_tokens || scan.records == 1 {
+                scan.max_tokens = tokens.max(scan.max_tokens);
+                scan.longest_id = r.id.clone();
+            }
             match (r.label, &self.card.labels) {
                 (Label::Class(c), LabelKind::Classes { .. } | LabelKind::Ordinal { .. }) => {
                     match scan.per_class.get_mut(c as usize) {

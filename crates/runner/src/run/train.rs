@@ -141,6 +141,8 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
     let data = TaskData::open(cfg)?;
     let scan = data.scan_train()?;
     let (spec, data) = crate::run::t5::build_spec(cfg, &preset, data, &scan)?;
+    crate::run::model::check_size(&spec, &scan)?;
+    data.check_eval_splits()?;
     tracing::info!(
         "task {} (version {}): {} training records {:?}, longest {} tokens; model {}",
         data.card.name,
