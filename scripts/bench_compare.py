@@ -5,6 +5,8 @@ memory and, for T5, MFU.
 
     scripts/bench_compare.py --set cpu                      # GB CNN b64 + t5-tiny b8, CPU
     scripts/bench_compare.py --set gpu --device cuda --out results/   # the H100 shapes
+    # two strand builds (e.g. before/after a change) alternating with PyTorch in one run
+    scripts/bench_compare.py --set cpu --rounds 3 --strand old=/tmp/strand-old --strand new=target/release/strand
 
 Alternating (strand, torch, strand, torch, ...) spreads background load over both sides; on a
 shared machine the spread between rounds is reported next to the median.
@@ -77,12 +79,18 @@ def main():
     ap.add_argument("--set", choices=sorted(SETS), default="cpu")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--strand", default=str(HERE.parent / "target/release/strand"))
+    ap.add_argument("--strand", action="append",
+                    help="strand binary, or LABEL=PATH; repeat to compare builds "
+                         "(default: target/release/strand)")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--only", help="comma-separated model names to keep")
     ap.add_argument("--out", type=Path, help="directory for results.jsonl and bench.log")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per benchmark command")
     a = ap.parse_args()
+    builds = []
+    for spec in a.strand or [str(HERE.parent / "target/release/strand")]:
+        label, _, path = spec.rpartition("=") if "=" in spec else ("strand", "", spec)
+        builds.append((label or "strand", path))
 
     shapes = SETS[a.set]
     if a.only:
@@ -100,10 +108,12 @@ def main():
                   "--steps", str(steps), "--json"]
         if dec:
             common += ["--dec-len", str(dec)]
-        runs = {"strand": [], "pytorch": []}
+        runs = {label: [] for label, _ in builds}
+        runs["pytorch"] = []
         for _ in range(a.rounds):
-            for tool, cmd in (("strand", [a.strand, "bench", *common]),
-                              ("pytorch", [a.python, str(HERE / "bench_torch.py"), *common])):
+            cmds = [(label, [path, "bench", *common]) for label, path in builds]
+            cmds.append(("pytorch", [a.python, str(HERE / "bench_torch.py"), *common]))
+            for tool, cmd in cmds:
                 r = run_one(cmd, log, a.timeout)
                 if r is not None:
                     runs[tool].append(r)
@@ -114,12 +124,20 @@ def main():
         rows.append(((model, batch, seq, dec, prec), runs))
 
     print()
+    for label, _ in builds:
+        print(f"strand = {label}:")
+        print_table(rows, label)
+        print()
+
+
+def print_table(rows, label):
     print("| model | batch | tokens | precision | strand samples/s | PyTorch samples/s | ratio "
           "| strand first step (s) | PyTorch first step (s) | strand peak mem (MiB) "
           "| PyTorch peak mem (MiB) | strand MFU | PyTorch MFU |")
     print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (model, batch, seq, dec, prec), runs in rows:
-        s = [r["samples_per_s"] for r in runs["strand"]]
+        ours = runs[label]
+        s = [r["samples_per_s"] for r in ours]
         t = [r["samples_per_s"] for r in runs["pytorch"]]
         ratio = f"{statistics.median(s) / statistics.median(t):.2f}×" if s and t else "n/a"
 
@@ -132,11 +150,10 @@ def main():
 
         tokens = f"{seq}→{dec}" if dec else f"{seq} bp"
         print(f"| {model} | {batch} | {tokens} | {prec} | {fmt_rate(s)} | {fmt_rate(t)} | {ratio} "
-              f"| {med(runs['strand'], 'first_step_s')} | {med(runs['pytorch'], 'first_step_s')} "
-              f"| {med(runs['strand'], 'peak_mem_bytes', 1 / 2**20)} "
+              f"| {med(ours, 'first_step_s')} | {med(runs['pytorch'], 'first_step_s')} "
+              f"| {med(ours, 'peak_mem_bytes', 1 / 2**20)} "
               f"| {med(runs['pytorch'], 'peak_mem_bytes', 1 / 2**20)} "
-              f"| {med(runs['strand'], 'mfu', pct=True)} | {med(runs['pytorch'], 'mfu', pct=True)} |")
-
+              f"| {med(ours, 'mfu', pct=True)} | {med(runs['pytorch'], 'mfu', pct=True)} |")
 
 if __name__ == "__main__":
     main()
