@@ -210,6 +210,13 @@ fn killed_and_interrupted_runs_resume_to_the_same_losses_and_scores() {
     let out = finish(&train_args(&task, &run, &["--resume"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to resume"));
     assert_eq!(std::fs::read(run.join("scores.json")).unwrap(), before);
+    // A finished run resumed with other flags is refused, as an unfinished one is.
+    let out = strand()
+        .args(train_args(&task, &run, &["--resume", "--lr", "0.01"]))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, &["--resume", "another configuration"]);
+    assert_eq!(std::fs::read(run.join("scores.json")).unwrap(), before);
     let other = dir.path().join("other");
     let mut child = spawn(&train_args(&task, &other, &[]));
     wait_for_checkpoint_past(&mut child, &other, 0);

@@ -417,11 +417,18 @@ where
 /// Whether `dir` holds a run that `--resume` can continue, and from which checkpoint: `Ok(None)`
 /// when there is nothing to resume (the run starts from scratch).
 pub fn resumable(dir: &Path, cfg: &RunConfig) -> Result<Option<PathBuf>> {
-    let cfg_path = dir.join(run_dir::CONFIG);
-    if !cfg_path.is_file() {
+    if !dir.join(run_dir::CONFIG).is_file() {
         return Ok(None);
     }
-    let stored = RunConfig::load(&cfg_path)?;
+    check_same_config(dir, cfg)?;
+    let run = RunDir::unlocked(dir);
+    ckpt::latest(&run)
+}
+
+/// Errors unless the run in `dir` was started with `cfg` (device, strand version and checkpoint
+/// interval may differ): `--resume` continues a run, it does not change it.
+pub fn check_same_config(dir: &Path, cfg: &RunConfig) -> Result<()> {
+    let stored = RunConfig::load(&dir.join(run_dir::CONFIG))?;
     let comparable = |c: &RunConfig| {
         let mut c = c.clone();
         c.device = String::new();
@@ -438,6 +445,5 @@ pub fn resumable(dir: &Path, cfg: &RunConfig) -> Result<Option<PathBuf>> {
             cfg.to_toml()?.replace('\n', " ")
         );
     }
-    let run = RunDir::unlocked(dir);
-    ckpt::latest(&run)
+    Ok(())
 }

@@ -154,6 +154,7 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
     );
     let resume = if opts.resume {
         if dir.join(run_dir::SCORES).is_file() {
+            fit::check_same_config(dir, cfg)?;
             tracing::info!("{} is finished: nothing to resume", dir.display());
             return RunDir::existing(dir)?.read_scores();
         }
