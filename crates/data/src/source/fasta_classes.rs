@@ -42,6 +42,26 @@ impl FastaClasses {
                 "task {name:?}: a classification task needs at least two classes"
             )));
         }
+        for (i, (a, pa)) in classes.iter().enumerate() {
+            for (b, pb) in &classes[..i] {
+                if a == b {
+                    return Err(DataError::Invalid(format!(
+                        "task {name:?}: class {a:?} is given twice"
+                    )));
+                }
+                let same = match (pa.canonicalize(), pb.canonicalize()) {
+                    (Ok(x), Ok(y)) => x == y,
+                    _ => pa == pb,
+                };
+                if same {
+                    return Err(DataError::Invalid(format!(
+                        "task {name:?}: classes {b:?} and {a:?} read the same file {}; every \
+                         class needs its own FASTA",
+                        pa.display()
+                    )));
+                }
+            }
+        }
         let names: Vec<String> = classes.iter().map(|(n, _)| n.clone()).collect();
         let metrics = if names.len() == 2 {
             vec![
@@ -213,7 +233,11 @@ impl FastaRecords {
             if n == 0 {
                 return Ok(None);
             }
-            let text = line.trim_ascii();
+            // A UTF-8 byte order mark (some Windows editors write one) is not part of the text.
+            let text = line
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(&line)
+                .trim_ascii();
             if text.is_empty() {
                 continue;
             }
@@ -248,8 +272,8 @@ impl FastaRecords {
         self.reader
             .read_sequence(&mut seq)
             .map_err(|e| DataError::io(&self.path, e))?;
-        // Tolerate Windows line endings.
-        seq.retain(|b| *b != b'\r');
+        // Tolerate Windows line endings and blanks at the ends of sequence lines.
+        seq.retain(|b| !b.is_ascii_whitespace());
         if seq.is_empty() {
             return Err(DataError::BadRecord {
                 path: self.path.clone(),
@@ -335,6 +359,28 @@ mod tests {
                 names: vec!["neg".into(), "pos".into()]
             }
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_trailing_blanks_are_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.fa", b"\xEF\xBB\xBF>r1\nACGT  \nAC\t\n");
+        let b = write(dir.path(), "b.fa", b">p\nAAAA \n");
+        let src = FastaClasses::open("t", &classes(&a, &b)).unwrap();
+        let recs: Vec<Record> = src
+            .records(Split::Train)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(recs[0].id, "r1");
+        assert_eq!(recs[0].seq, b"ACGTAC");
+        assert_eq!(recs[1].seq, b"AAAA");
+        // One file for two classes is refused (it would train on identical data).
+        let e = FastaClasses::open("t", &classes(&a, &a))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("same file") && e.contains("a.fa"), "{e}");
     }
 
     #[test]
