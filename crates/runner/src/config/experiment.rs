@@ -223,6 +223,12 @@ impl ExperimentConfig {
         let base_seed = self.seed.unwrap_or(0);
         let split = self.split.clone().unwrap_or_default();
         let defaults = SplitPlan::default();
+        if self.shuffle_buffer == Some(0) {
+            bail!(
+                "shuffle_buffer must be at least 1 (0 would stream the records in file order, one \
+                 class after the other); the default is {DEFAULT_SHUFFLE}"
+            );
+        }
         if self.precision.as_deref().is_some_and(|p| p != "f32") {
             bail!("--precision: only f32 is available");
         }
@@ -421,6 +427,13 @@ mod tests {
         assert_eq!(parse_seeds("1,2,9", 0).unwrap(), vec![1, 2, 9]);
         assert!(parse_seeds("x", 0).is_err());
         assert!(parse_seeds("1,1", 0).is_err());
+        let zero = ExperimentConfig {
+            task: Some("synthetic/promoter".into()),
+            shuffle_buffer: Some(0),
+            ..Default::default()
+        };
+        let e = zero.expand(Path::new("out")).unwrap_err().to_string();
+        assert!(e.contains("shuffle_buffer"), "{e}");
         // The same checks for a config file's list (it used to panic when empty).
         for bad in [vec![], vec![4, 4]] {
             let exp = ExperimentConfig {
