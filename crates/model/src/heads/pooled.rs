@@ -40,23 +40,6 @@ impl T5Encoder {
     pub fn vocab_size(&self) -> usize {
         self.shared.weight.shape().dims::<2>()[0]
     }
-
-    /// Sets every dropout probability of the stack to 0 (a frozen feature extractor).
-    pub(crate) fn without_dropout(mut self) -> Self {
-        let stack = &mut self.encoder;
-        stack.dropout.prob = 0.0;
-        for block in &mut stack.block {
-            block.self_attention.dropout.prob = 0.0;
-            block.self_attention.attention.dropout.prob = 0.0;
-            if let Some(cross) = block.cross_attention.as_mut() {
-                cross.dropout.prob = 0.0;
-                cross.attention.dropout.prob = 0.0;
-            }
-            block.ff.dropout.prob = 0.0;
-            block.ff.dense_relu_dense.dropout.prob = 0.0;
-        }
-        self
-    }
 }
 
 /// Mean of `states` over the positions where `mask` is true; a row without any real token gives
@@ -114,9 +97,9 @@ impl SequenceModel for T5Pooled {
     }
 }
 
-/// Linear probe: a frozen encoder (its parameters are marked `no_grad`, its output is detached,
-/// and it runs without dropout) → mean over real tokens → linear `d_model → n_out`. Only the
-/// linear layer trains.
+/// Linear probe: a frozen encoder ([`Module::freeze`]: its parameters do not require gradients
+/// and its dropout layers are off; its output is detached) → mean over real tokens → linear
+/// `d_model → n_out`. Only the linear layer trains.
 #[derive(Module, Debug)]
 pub struct T5Probe {
     /// Frozen embedding and encoder.
@@ -129,7 +112,7 @@ impl T5Probe {
     /// Freezes `encoder` and puts `head` on top.
     pub fn new(encoder: T5Encoder, head: Linear) -> Self {
         T5Probe {
-            encoder: encoder.without_dropout().no_grad(),
+            encoder: encoder.freeze(),
             head,
         }
     }
