@@ -189,7 +189,7 @@ impl T5Model {
         let loader = &Loader {
             st,
             origin: origin.to_string(),
-            device: self.shared.weight.device(),
+            device: self.shared.weight.lazy_device(),
         };
         Ok(Self {
             shared: embedding(loader, self.shared, "shared.weight")?,
@@ -256,7 +256,7 @@ impl Loader<'_> {
 
 fn linear(ctx: &Loader<'_>, old: Linear, name: &str) -> Result<Linear, HfLoadError> {
     let (loader, device) = (ctx, &ctx.device);
-    let [d_in, d_out] = old.weight.shape().dims();
+    let [d_in, d_out] = old.weight.lazy_shape().dims();
     let hf = loader.values(name, &[d_out, d_in])?;
     // [out, in] → [in, out]
     let mut t = vec![0f32; hf.len()];
@@ -274,7 +274,7 @@ fn linear(ctx: &Loader<'_>, old: Linear, name: &str) -> Result<Linear, HfLoadErr
 
 fn embedding(ctx: &Loader<'_>, old: Embedding, name: &str) -> Result<Embedding, HfLoadError> {
     let (loader, device) = (ctx, &ctx.device);
-    let [n, d] = old.weight.shape().dims();
+    let [n, d] = old.weight.lazy_shape().dims();
     let values = loader.values(name, &[n, d])?;
     let weight = Tensor::from_data(TensorData::new(values, [n, d]), device);
     Ok(Embedding {
@@ -284,7 +284,7 @@ fn embedding(ctx: &Loader<'_>, old: Embedding, name: &str) -> Result<Embedding, 
 
 fn norm(ctx: &Loader<'_>, old: T5LayerNorm, name: &str) -> Result<T5LayerNorm, HfLoadError> {
     let (loader, device) = (ctx, &ctx.device);
-    let [d] = old.weight.shape().dims();
+    let [d] = old.weight.lazy_shape().dims();
     let values = loader.values(name, &[d])?;
     Ok(T5LayerNorm {
         weight: Param::from_tensor(Tensor::from_data(TensorData::new(values, [d]), device)),
