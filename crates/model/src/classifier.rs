@@ -4,6 +4,21 @@
 //!
 //! The Genomic Benchmarks CNN ([`crate::cnn::Cnn`]) is the first implementation; T5 heads
 //! (pooled, text-to-text, probe) implement the same trait.
+//!
+//! # Training and evaluation
+//!
+//! Models, batches and targets have no backend type parameter: the [`Device`] they live on says
+//! which backend runs them and whether autodiff records their operations. One model type serves
+//! both modes:
+//!
+//! - training: build the model and the batches on an autodiff device (`Device::flex().autodiff()`,
+//!   `Device::cuda(0).autodiff()`); `loss.backward()` returns the gradients, which
+//!   `burn::optim::GradientsParams::from_grads(grads, &model)` hands to an optimizer step;
+//! - evaluation: [`Module::valid`] returns the same model type without autodiff and with dropout
+//!   and batch-norm training behaviour off; feed it batches built on
+//!   `device.clone().without_autodiff()`.
+//!
+//! [`Device`]: burn::tensor::Device
 
 use burn::module::Module;
 use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLossConfig};
