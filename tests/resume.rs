@@ -69,11 +69,23 @@ fn checkpoints(run: &Path) -> Vec<u64> {
         .collect()
 }
 
-/// Polls until a checkpoint past `batches` exists, then returns; panics if the run ends first.
-fn wait_for_checkpoint_past(child: &mut Child, run: &Path, batches: u64) {
+/// Sends SIGINT (Ctrl-C) to `child` and waits for it to exit.
+fn interrupt(child: Child) -> Output {
+    let pid = child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
+/// Polls until `done()`, then returns; panics if the run ends first (saying it waited for
+/// `what`) or after two minutes.
+fn wait_for(child: &mut Child, what: &str, done: impl Fn() -> bool) {
     let start = Instant::now();
     loop {
-        if checkpoints(run).iter().any(|&b| b > batches) {
+        if done() {
             return;
         }
         if let Some(status) = child.try_wait().unwrap() {
@@ -85,11 +97,19 @@ fn wait_for_checkpoint_past(child: &mut Child, run: &Path, batches: u64) {
                 .unwrap()
                 .read_to_string(&mut err)
                 .unwrap();
-            panic!("the run ended ({status}) before a checkpoint past {batches} appeared:\n{err}");
+            panic!("the run ended ({status}) before {what} appeared:\n{err}");
         }
         assert!(start.elapsed() < Duration::from_secs(120), "timed out");
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Polls until a checkpoint past `batches` exists.
+fn wait_for_checkpoint_past(child: &mut Child, run: &Path, batches: u64) {
+    let what = format!("a checkpoint past {batches}");
+    wait_for(child, &what, || {
+        checkpoints(run).iter().any(|&b| b > batches)
+    });
 }
 
 /// A step line: `(step, epoch, batch, loss)`; the loss is `None` for a skipped batch.
@@ -170,13 +190,7 @@ fn killed_and_interrupted_runs_resume_to_the_same_losses_and_scores() {
     let mut child = spawn(&train_args(&task, &run, &["--resume"]));
     let before = checkpoints(&run).into_iter().max().unwrap();
     wait_for_checkpoint_past(&mut child, &run, before);
-    let pid = child.id().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
+    let out = interrupt(child);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
@@ -282,4 +296,157 @@ fn resume_of_a_run_stopped_before_its_first_checkpoint_starts_over() {
     let (b, _) = metrics(&reference);
     assert_eq!(a, b);
     assert_eq!(scores(&run), scores(&reference));
+}
+
+/// A pretraining config for a tiny T5 on a generated FASTA corpus in `dir`; 60 steps, a
+/// checkpoint every 4 (all kept).
+fn pretrain_config(dir: &Path) -> PathBuf {
+    let corpus = dir.join("corpus.fa");
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut text = String::new();
+    for r in 0..20 {
+        text.push_str(&format!(">chr{r}\n"));
+        for _ in 0..600 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            text.push(b"ACGT"[(x % 4) as usize] as char);
+        }
+        text.push('\n');
+    }
+    std::fs::write(&corpus, text).unwrap();
+    let cfg = dir.join("pretrain.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"name = "tiny"
+out = "{out}"
+seed = 5
+steps = 60
+batch_size = 8
+checkpoint_every = 4
+keep_checkpoints = 0
+log_every = 10
+tokenizer = "nucleotide"
+
+[data]
+corpus = "{corpus}"
+both_strands = true
+max_n_fraction = 0.05
+shuffle_buffer = 64
+
+[objective]
+encoder_length = 48
+noise_density = 0.15
+mean_span = 3.0
+span_unit = "nucleotides"
+
+[optim]
+lr = 2e-3
+weight_decay = 0.01
+warmup_steps = 5
+decay = "inverse_sqrt"
+grad_clip_norm = 1.0
+
+[t5]
+d_model = 64
+d_kv = 16
+num_heads = 4
+d_ff = 128
+num_layers = 2
+num_decoder_layers = 2
+dropout_rate = 0.0
+"#,
+            out = dir.join("unused").display(),
+            corpus = corpus.display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+fn pretrain_args(cfg: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["pretrain", "--config", cfg.to_str().unwrap(), "--out"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    v.push(out.to_str().unwrap().to_string());
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+/// Steps of the `checkpoints/step-N` directories of a pretraining run.
+fn pretrain_checkpoints(out: &Path) -> Vec<u64> {
+    let Ok(rd) = std::fs::read_dir(out.join("checkpoints")) else {
+        return vec![];
+    };
+    rd.filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("step-")?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+fn wait_for_pretrain_checkpoint_past(child: &mut Child, out: &Path, step: u64) {
+    let what = format!("a checkpoint past step {step}");
+    wait_for(child, &what, || {
+        pretrain_checkpoints(out).iter().any(|&s| s > step)
+    });
+}
+
+/// `(step, loss, lr)` of every line of a pretraining run's `metrics.jsonl`.
+fn pretrain_losses(out: &Path) -> Vec<(u64, f64, f64)> {
+    std::fs::read_to_string(out.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["step"].as_u64().unwrap(),
+                v["loss"].as_f64().unwrap(),
+                v["lr"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn killed_and_interrupted_pretraining_resumes_to_the_same_losses() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = pretrain_config(dir.path());
+    let reference = dir.path().join("reference");
+    finish(&pretrain_args(&cfg, &reference, &[]));
+    let want = pretrain_losses(&reference);
+    assert_eq!(want.len(), 60);
+
+    let run = dir.path().join("run");
+    // SIGKILL once a checkpoint past step 8 exists.
+    let mut child = spawn(&pretrain_args(&cfg, &run, &[]));
+    wait_for_pretrain_checkpoint_past(&mut child, &run, 8);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!run.join("summary.json").exists());
+
+    // Resume, then Ctrl-C: a checkpoint at the step boundary, exit 130, the resume command.
+    let mut child = spawn(&pretrain_args(&cfg, &run, &["--resume"]));
+    let before = pretrain_checkpoints(&run).into_iter().max().unwrap();
+    wait_for_pretrain_checkpoint_past(&mut child, &run, before);
+    let out = interrupt(child);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted at step")
+            && stderr.contains("strand pretrain --config")
+            && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!run.join("summary.json").exists());
+    finish(&pretrain_args(&cfg, &run, &["--resume"]));
+    // Exact equality: weights, AdamW state and the example stream are restored bit for bit.
+    assert_eq!(pretrain_losses(&run), want, "per-step losses differ");
 }

@@ -14,18 +14,41 @@ pub fn run(args: &[&str]) -> Output {
     strand().args(args).output().expect("running strand")
 }
 
-/// Runs `strand` with `args` and the training loop's test hook set: the loss of the run's
-/// `batch`-th batch (1-based) is NaN (`STRAND_TEST_NAN_AT_BATCH`, see `fit.rs`).
+/// Runs `strand train` with `args` (the first being `train`) through the library, with the loss
+/// of each run's `batch`-th batch (1-based) made NaN (`TrainOptions::poison_batch`); returns what
+/// the binary would have: a failure's message on standard error and exit status 1.
 pub fn run_with_nan_at<I, S>(args: I, batch: u64) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    strand()
-        .args(args)
-        .env("STRAND_TEST_NAN_AT_BATCH", batch.to_string())
-        .output()
-        .expect("running strand")
+    use clap::Parser;
+    use std::os::unix::process::ExitStatusExt;
+    use strand_runner::cli::{Cli, Command};
+    use strand_runner::run::train::{TrainOptions, train};
+    let argv = std::iter::once(std::ffi::OsString::from("strand"))
+        .chain(args.into_iter().map(|a| a.as_ref().to_os_string()));
+    let Command::Train(a) = Cli::try_parse_from(argv).expect("train flags").command else {
+        panic!("run_with_nan_at runs `strand train`")
+    };
+    let result = strand_runner::cli::train::experiment(&a).and_then(|exp| {
+        let opts = TrainOptions {
+            overwrite: a.overwrite,
+            resume: a.resume,
+            skip_nonfinite: a.skip_nonfinite,
+            poison_batch: Some(batch),
+        };
+        train(&exp, opts)
+    });
+    let (code, stderr) = match result {
+        Ok(_) => (0, String::new()),
+        Err(e) => (1, format!("error: {e:#}\n")),
+    };
+    Output {
+        status: std::process::ExitStatus::from_raw(code << 8),
+        stdout: Vec::new(),
+        stderr: stderr.into_bytes(),
+    }
 }
 
 /// `../shared/data` beside the repository root, if present; otherwise prints why the calling

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod card;
+pub mod corpus;
 pub mod error;
 pub mod fetch;
 pub mod metrics;

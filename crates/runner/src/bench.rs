@@ -8,9 +8,8 @@
 //! every step (data loading is not part of the measurement). `scripts/bench_torch.py` does the
 //! same in PyTorch.
 
-use crate::backend::{self, Precision, WithBackend};
-use crate::cli::BenchArgs;
-use crate::model_preset::{DataFacts, ModelPreset, ModelSpec};
+use crate::config::model_preset::{DataFacts, ModelPreset, ModelSpec};
+use crate::engine::backend::{self, Precision, WithBackend};
 use anyhow::{Context, Result, anyhow, bail};
 use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, Optimizer};
@@ -65,26 +64,54 @@ pub struct BenchReport {
     pub final_loss: f32,
 }
 
-/// Runs `strand bench`.
-pub fn run(args: BenchArgs) -> Result<()> {
+/// `strand bench`: what to time.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// `cnn-gb`, `t5-tiny`, `t5-small`, `t5-base`.
+    #[arg(long)]
+    pub model: String,
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Encoder length in tokens (CNN: sequence length in bases).
+    #[arg(long, default_value_t = 251)]
+    pub seq_len: usize,
+    /// T5 decoder length in tokens.
+    #[arg(long, default_value_t = 128)]
+    pub dec_len: usize,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[arg(long, default_value = "f32")]
+    pub precision: String,
+    /// T5 vocabulary size.
+    #[arg(long, default_value_t = 4096)]
+    pub vocab: usize,
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Peak FLOP/s of the device for MFU (detected for known GPUs).
+    #[arg(long)]
+    pub peak_flops: Option<f64>,
+    /// One JSON object on the last line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Times the training steps `args` asks for.
+pub fn bench(args: &BenchArgs) -> Result<BenchReport> {
     let t0 = Instant::now();
     let precision = Precision::parse(&args.precision)?;
     if args.batch == 0 || args.steps == 0 || args.warmup == 0 {
         bail!("--batch, --steps and --warmup must be at least 1");
     }
-    let workload = Workload::from_args(&args)?;
+    let workload = Workload::from_args(args)?;
     let job = BenchJob {
-        args: &args,
+        args,
         workload: &workload,
         t0,
     };
     let timing = backend::dispatch_with_precision(&args.device, precision, job)?;
-    let report = report(&args, &workload, timing);
-    print_human(&report);
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    }
-    Ok(())
+    Ok(report(args, &workload, timing))
 }
 
 /// The model to time, fully sized.
@@ -466,7 +493,7 @@ fn report(a: &BenchArgs, w: &Workload, t: Timing) -> BenchReport {
     }
 }
 
-fn print_human(r: &BenchReport) {
+pub fn print_human(r: &BenchReport) {
     let dec = r.dec_len.map(|d| format!(" → {d}")).unwrap_or_default();
     println!(
         "{} on {} ({}), {}, batch {} × {}{} tokens, {} params",
@@ -541,7 +568,7 @@ mod tests {
         assert_eq!(
             r.params,
             CnnConfig::new(109, 62, 1)
-                .init::<crate::backend::CpuTrain>(&Default::default())
+                .init::<crate::engine::backend::CpuTrain>(&Default::default())
                 .num_params()
         );
         assert!(r.samples_per_s > 0.0 && r.final_loss.is_finite());

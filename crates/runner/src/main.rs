@@ -1,62 +1,13 @@
-//! The `strand` binary: parses the command line and dispatches. Nothing else lives here.
-
-mod accumulate;
-mod backend;
-mod batch;
-mod bench;
-mod binned;
-mod checkpoint;
-mod cli;
-mod clip;
-mod config;
-mod corpus;
-mod data_cmd;
-mod eval;
-mod fetch_cmd;
-#[cfg(test)]
-mod finetune_tests;
-mod fit;
-mod interrupt;
-mod model_preset;
-mod plot;
-mod predictions;
-mod pretrain;
-mod pretrain_examples;
-mod progress;
-mod quickstart;
-mod report;
-mod run_dir;
-mod schedule;
-mod subtasks;
-mod sweep;
-mod t5_job;
-mod task_data;
-mod tasks;
-mod tokenizer_cmd;
-mod train;
-mod train_checkpoint;
-mod trainer;
+//! The `strand` binary: parses the command line, sets up logging, dispatches to the library and
+//! maps errors to exit codes. Nothing else lives here.
 
 use clap::Parser;
-use cli::{Cli, Command};
+use strand_runner::cli::{self, Cli};
+use strand_runner::engine::interrupt;
 
 fn main() -> std::process::ExitCode {
     init_tracing();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Tasks(a) => tasks::run(a),
-        Command::Data(c) => data_cmd::run(c),
-        Command::Fetch(a) => fetch_cmd::run(a),
-        Command::Train(a) => train::run(a),
-        Command::Eval(a) => eval::run(a),
-        Command::Report(a) => report::run(a),
-        Command::Pretrain(a) => pretrain::run(a),
-        Command::Tokenizer(c) => tokenizer_cmd::run(c),
-        Command::Sweep(a) => sweep::run(a),
-        Command::Bench(a) => bench::run(a),
-        Command::Quickstart(a) => quickstart::run(a),
-    };
-    match result {
+    match cli::dispatch(Cli::parse().command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -11,11 +11,9 @@
 //! Layout under `out`: `pretrain/<tokenizer>/` and `<tokenizer>/<model>/<task>/seed-<n>/`, then
 //! `report.md` and `report.json`.
 
-use crate::cli::{PretrainArgs, SweepArgs, TrainArgs};
-use crate::report;
-use crate::run_dir::SCORES;
+use crate::config::ExperimentConfig;
+use crate::run::run_dir::SCORES;
 use anyhow::{Context, Result, bail};
-use clap::Parser;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +32,7 @@ pub struct SweepConfig {
     pub seeds: Vec<u64>,
     /// Training settings shared by every cell.
     #[serde(default)]
-    pub train: TrainSettings,
+    pub train: ExperimentConfig,
 }
 
 /// One tokenizer of the grid.
@@ -52,20 +50,6 @@ pub struct TokenizerEntry {
     /// Override of the pretraining config's `steps`.
     #[serde(default)]
     pub pretrain_steps: Option<usize>,
-}
-
-/// `[train]`: flags given to every `strand train`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainSettings {
-    pub epochs: Option<usize>,
-    /// At most this many batches per epoch (`--epoch-steps`).
-    pub epoch_steps: Option<u64>,
-    /// Early stopping (`--patience`).
-    pub patience: Option<usize>,
-    pub batch_size: Option<usize>,
-    pub lr: Option<f64>,
-    pub device: Option<String>,
 }
 
 /// One fine-tuning run of the grid.
@@ -116,6 +100,23 @@ impl SweepConfig {
         ] {
             if n == 0 {
                 bail!("`{axis}` is empty: the grid has no cell");
+            }
+        }
+        let t = &self.train;
+        for (key, set) in [
+            ("task", t.task.is_some()),
+            ("model", t.model.is_some()),
+            ("tokenizer", t.tokenizer.is_some()),
+            ("seed", t.seed.is_some()),
+            ("seeds", t.seeds.is_some()),
+            ("folds", t.folds.is_some()),
+            ("out", t.out.is_some()),
+            ("init", t.init.is_some()),
+            ("data_dir", t.data_dir.is_some()),
+            ("split", t.split.is_some()),
+        ] {
+            if set {
+                bail!("[train] {key}: the grid sets it for every cell; remove it from [train]");
             }
         }
         for (i, t) in self.tokenizers.iter().enumerate() {
@@ -173,19 +174,8 @@ impl SweepConfig {
 /// `checkpoints/latest` when none exists yet (the run has not happened; it is resolved again
 /// after pretraining).
 pub fn final_checkpoint(pretrain_dir: &Path) -> PathBuf {
-    let dir = pretrain_dir.join("checkpoints");
-    let best = std::fs::read_dir(&dir).ok().and_then(|entries| {
-        entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let n: usize = name.strip_prefix("step-")?.parse().ok()?;
-                Some((n, e.path()))
-            })
-            .max_by_key(|(n, _)| *n)
-            .map(|(_, p)| p)
-    });
-    best.unwrap_or_else(|| dir.join("latest"))
+    crate::pretrain::checkpoint::latest_checkpoint(pretrain_dir)
+        .unwrap_or_else(|| pretrain_dir.join("checkpoints").join("latest"))
 }
 
 /// A pretraining run is finished when it wrote `summary.json`.
@@ -200,7 +190,7 @@ impl Cell {
     }
 
     /// The `strand train` flags of this cell (`--resume` when its directory was started).
-    pub fn train_flags(&self, train: &TrainSettings, data_dir: Option<&Path>) -> Vec<String> {
+    pub fn train_flags(&self, train: &ExperimentConfig, data_dir: Option<&Path>) -> Vec<String> {
         let mut f: Vec<String> = vec![
             "--task".into(),
             self.task.clone(),
@@ -213,102 +203,29 @@ impl Cell {
             "--out".into(),
             self.dir.display().to_string(),
         ];
-        let mut opt = |name: &str, v: Option<String>| {
-            if let Some(v) = v {
-                f.push(format!("--{name}"));
-                f.push(v);
+        // Every `[train]` key is the flag of the same name (validated to exclude the grid's).
+        if let Ok(serde_json::Value::Object(keys)) = serde_json::to_value(train) {
+            for (key, value) in keys {
+                let value = match value {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                f.push(format!("--{}", key.replace('_', "-")));
+                f.push(value);
             }
-        };
-        opt("epochs", train.epochs.map(|v| v.to_string()));
-        opt("epoch-steps", train.epoch_steps.map(|v| v.to_string()));
-        opt("patience", train.patience.map(|v| v.to_string()));
-        opt("batch-size", train.batch_size.map(|v| v.to_string()));
-        opt("lr", train.lr.map(|v| v.to_string()));
-        opt("device", train.device.clone());
-        opt("init", self.init.as_ref().map(|p| p.display().to_string()));
-        opt("data-dir", data_dir.map(|p| p.display().to_string()));
-        if self.dir.join(crate::run_dir::CONFIG).is_file() {
+        }
+        if let Some(init) = &self.init {
+            f.extend(["--init".into(), init.display().to_string()]);
+        }
+        if let Some(d) = data_dir {
+            f.extend(["--data-dir".into(), d.display().to_string()]);
+        }
+        if self.dir.join(crate::run::run_dir::CONFIG).is_file() {
             f.push("--resume".into());
         }
         f
     }
-}
-
-/// `strand train` flags parsed by the CLI's own parser.
-#[derive(Debug, Parser)]
-#[command(name = "train")]
-struct TrainCommand {
-    #[command(flatten)]
-    args: TrainArgs,
-}
-
-/// `strand pretrain` flags parsed by the CLI's own parser.
-#[derive(Debug, Parser)]
-#[command(name = "pretrain")]
-struct PretrainCommand {
-    #[command(flatten)]
-    args: PretrainArgs,
-}
-
-fn parse_train(flags: &[String]) -> Result<TrainArgs> {
-    let argv = std::iter::once("train".to_string()).chain(flags.iter().cloned());
-    Ok(TrainCommand::try_parse_from(argv)
-        .context("building a sweep cell's `strand train` flags")?
-        .args)
-}
-
-pub fn run(args: SweepArgs) -> Result<()> {
-    let config = SweepConfig::load(&args.config)?;
-    let out = args.out.clone().unwrap_or_else(|| config.out.clone());
-    let data_dir = args.loc.data_dir.as_deref();
-    for t in &config.tokenizers {
-        let Some(pretrain) = &t.pretrain else {
-            continue;
-        };
-        let dir = config.pretrain_dir(&out, t);
-        if pretrain_finished(&dir) {
-            tracing::info!("pretraining {} is finished: {}", t.name, dir.display());
-            continue;
-        }
-        let mut flags = vec![
-            "pretrain".to_string(),
-            "--config".into(),
-            pretrain.display().to_string(),
-            "--out".into(),
-            dir.display().to_string(),
-        ];
-        if let Some(steps) = t.pretrain_steps {
-            flags.extend(["--steps".into(), steps.to_string()]);
-        }
-        if dir.join("metrics.jsonl").exists() {
-            flags.push("--resume".into());
-        }
-        tracing::info!("pretraining {}: strand {}", t.name, flags.join(" "));
-        let a = PretrainCommand::try_parse_from(flags)
-            .context("building the `strand pretrain` flags")?
-            .args;
-        crate::pretrain::run(a).with_context(|| format!("pretraining {}", t.name))?;
-    }
-    // Checkpoint paths are resolved after pretraining.
-    let cells = config.cells(&out);
-    let total = cells.len();
-    for (i, cell) in cells.iter().enumerate() {
-        if cell.finished() {
-            tracing::info!("[{}/{total}] finished: {}", i + 1, cell.dir.display());
-            continue;
-        }
-        let flags = cell.train_flags(&config.train, data_dir);
-        tracing::info!("[{}/{total}] strand train {}", i + 1, flags.join(" "));
-        crate::train::run(parse_train(&flags)?)
-            .with_context(|| format!("sweep cell {}", cell.dir.display()))?;
-    }
-    let dirs: Vec<PathBuf> = cells.into_iter().map(|c| c.dir).collect();
-    let runs = report::collect(&dirs)?;
-    let table = report::markdown(&runs)?;
-    crate::run_dir::write_atomic(&out.join("report.md"), table.as_bytes())?;
-    crate::run_dir::write_atomic(&out.join("report.json"), report::json(&runs)?.as_bytes())?;
-    println!("{table}");
-    Ok(())
 }
 
 #[cfg(test)]
@@ -366,32 +283,6 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_plain_strand_train_command_lines() {
-        let c = shipped();
-        let cell = &c.cells(Path::new("out"))[4];
-        let flags = cell.train_flags(&c.train, Some(Path::new("../shared/data/cnnprom")));
-        let a = parse_train(&flags).unwrap();
-        assert_eq!(a.task.as_deref(), Some("cnnprom/mouse_tata"));
-        assert_eq!(a.model.as_deref(), Some("t5-tiny"));
-        assert_eq!(a.tokenizer.as_deref(), Some("kmer:6:1"));
-        assert_eq!(
-            (a.epochs, a.epoch_steps, a.batch_size, a.lr),
-            (Some(1), Some(60), Some(16), Some(5e-4))
-        );
-        assert_eq!(a.seed, Some(0));
-        assert_eq!(a.out.as_deref(), Some(cell.dir.as_path()));
-        assert_eq!(
-            a.init.as_deref(),
-            Some(Path::new("out/pretrain/kmer6/checkpoints/latest"))
-        );
-        assert_eq!(
-            a.loc.data_dir.as_deref(),
-            Some(Path::new("../shared/data/cnnprom"))
-        );
-        assert!(!a.resume && !a.overwrite);
-    }
-
-    #[test]
     fn finished_cells_and_pretraining_are_skipped_and_started_ones_resume() {
         let tmp = tempfile::tempdir().unwrap();
         let c = shipped();
@@ -413,7 +304,7 @@ mod tests {
         std::fs::create_dir_all(&cells[0].dir).unwrap();
         std::fs::write(cells[0].dir.join(SCORES), "{}").unwrap();
         std::fs::create_dir_all(&cells[1].dir).unwrap();
-        std::fs::write(cells[1].dir.join(crate::run_dir::CONFIG), "").unwrap();
+        std::fs::write(cells[1].dir.join(crate::run::run_dir::CONFIG), "").unwrap();
         let cells = c.cells(tmp.path());
         let pending: Vec<usize> = (0..cells.len()).filter(|&i| !cells[i].finished()).collect();
         assert_eq!(pending, (1..9).collect::<Vec<_>>());

@@ -22,6 +22,7 @@ pub mod classify;
 pub mod correlation;
 pub mod rank;
 pub mod score;
+pub mod subtask;
 
 pub use classify::{
     accuracy, confusion_matrix, f1_binary, f1_macro, mcc, sensitivity, specificity,

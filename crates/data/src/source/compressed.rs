@@ -9,10 +9,15 @@ use std::path::Path;
 /// A buffered reader over `path`, transparently decompressing gzip (and bgzip, which is gzip).
 /// A truncated or corrupt gzip stream surfaces as an I/O error from the reader.
 pub fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    open_text_as(path, "file")
+}
+
+/// [`open_text`], naming the file `what` (e.g. "FASTA file") when it does not exist.
+pub fn open_text_as(path: &Path, what: &'static str) -> Result<Box<dyn BufRead + Send>> {
     let mut file = File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             DataError::NotFound {
-                what: "file",
+                what,
                 path: path.to_path_buf(),
             }
         } else {

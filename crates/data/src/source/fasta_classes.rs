@@ -8,10 +8,8 @@
 use crate::card::{LabelKind, Metric, Suite, TaskCard};
 use crate::source::{RecordIter, Source};
 use crate::{DataError, Label, Record, Result, Split};
-use flate2::read::MultiGzDecoder;
 use noodles::fasta;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// The CNNProm file pairs: (task name, non-promoter file, promoter file). Class 0 is
@@ -177,28 +175,6 @@ impl Source for FastaClasses {
     }
 }
 
-/// Opens a file, transparently decompressing gzip and bgzip (detected by magic bytes).
-fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead + Send>> {
-    let file = File::open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            DataError::NotFound {
-                what: "FASTA file",
-                path: path.to_path_buf(),
-            }
-        } else {
-            DataError::io(path, e)
-        }
-    })?;
-    let mut reader = BufReader::new(file);
-    let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        let dec: Box<dyn Read + Send> = Box::new(MultiGzDecoder::new(reader));
-        Ok(Box::new(BufReader::new(dec)))
-    } else {
-        Ok(Box::new(reader))
-    }
-}
-
 /// The records of one FASTA file, all labelled `class`, lazily.
 pub struct FastaRecords {
     reader: fasta::io::Reader<Box<dyn BufRead + Send>>,
@@ -213,7 +189,7 @@ impl FastaRecords {
     /// Opens `path` (plain or gzip); every record gets `Label::Class(class)`.
     pub fn open(path: &Path, class: u32) -> Result<Self> {
         Ok(FastaRecords {
-            reader: fasta::io::Reader::new(open_maybe_gz(path)?),
+            reader: fasta::io::Reader::new(super::compressed::open_text_as(path, "FASTA file")?),
             path: path.to_path_buf(),
             class,
             index: 0,

@@ -23,6 +23,7 @@ pub trait Source: Send + Sync {
     fn records(&self, split: Split) -> Result<RecordIter>;
 }
 
+pub mod binned;
 pub mod compressed;
 pub mod gb;
 pub mod gb_intervals;

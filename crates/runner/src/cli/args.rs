@@ -1,0 +1,271 @@
+//! Command-line structs (clap). No logic lives here: `main.rs` dispatches each subcommand to its
+//! module.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub use crate::bench::BenchArgs;
+use crate::config::ExperimentConfig;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "strand",
+    version,
+    about = "Train and evaluate genomic sequence models on public benchmarks, on CPU or GPU."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// One `Command` is parsed per process: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the built-in tasks.
+    Tasks(TasksArgs),
+    /// Inspect and convert task data.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Download a task or suite into the cache.
+    Fetch(FetchArgs),
+    /// Train (or fine-tune) a model on a task.
+    Train(TrainArgs),
+    /// Evaluate a finished run on a split.
+    Eval(EvalArgs),
+    /// Print a score table for run directories, next to the published numbers.
+    Report(ReportArgs),
+    /// Span-corruption pretraining of a T5 model on a FASTA corpus.
+    Pretrain(PretrainArgs),
+    /// Train or inspect tokenizers.
+    #[command(subcommand)]
+    Tokenizer(TokenizerCommand),
+    /// Run a grid of trainings (tokenizer × model × task × seed), resumable, then report.
+    Sweep(SweepArgs),
+    /// Time training steps on synthetic tokens.
+    Bench(BenchArgs),
+    /// Train the CNN on an embedded synthetic promoter task and print the report (no download).
+    Quickstart(QuickstartArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Counts per split and class, lengths, N fraction.
+    Stats(DataStatsArgs),
+    /// Print the first records of a task.
+    Head(DataHeadArgs),
+    /// Write a task in the Genomic Benchmarks native layout.
+    Export(DataExportArgs),
+}
+
+/// Where a task's data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DataLocation {
+    /// Directory holding the suite's files (default: the cache, see `strand fetch`).
+    #[arg(long, env = "STRAND_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Reference genome FASTA (plain or bgzip) for interval-based tasks.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DataStatsArgs {
+    pub task: String,
+    #[command(flatten)]
+    pub loc: DataLocation,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DataHeadArgs {
+    pub task: String,
+    #[command(flatten)]
+    pub loc: DataLocation,
+    /// Number of records.
+    #[arg(short = 'n', default_value_t = 5)]
+    pub n: usize,
+    /// Split to read.
+    #[arg(long, default_value = "train")]
+    pub split: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DataExportArgs {
+    pub task: String,
+    #[command(flatten)]
+    pub loc: DataLocation,
+    /// Output root; the dataset goes to `<to>/<dataset>/<split>/<class>/<id>.txt`.
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// A task (`gb/human_nontata_promoters`) or a suite (`gb`, `guanine`), or `reference/<name>`.
+    pub target: String,
+    /// Cache directory (default `$STRAND_CACHE` or the user's cache dir).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Base URL to download from instead of the publisher's host (same layout).
+    #[arg(long)]
+    pub mirror: Option<String>,
+    /// Genomic Benchmarks: build from interval files and the reference genome instead of the
+    /// archives.
+    #[arg(long)]
+    pub reference: bool,
+    /// A directory that may already hold the data (`<dir>/gb/<name>`, `<dir>/<name>`, ...):
+    /// what is found there is used as it is and nothing is downloaded.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `strand train`: the experiment's flags (see [`ExperimentConfig`]) and what only the command
+/// line says.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Experiment config (TOML, same fields as the flags); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub exp: ExperimentConfig,
+    /// Run several seeds (a count, or a comma-separated list) into `<out>/seed-<n>/`.
+    #[arg(long)]
+    pub seeds: Option<String>,
+    #[command(flatten)]
+    pub loc: DataLocation,
+    /// Replace an existing finished run directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue from the last checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// Skip batches whose loss is not finite instead of stopping.
+    #[arg(long)]
+    pub skip_nonfinite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Run directory.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Split to evaluate.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    #[command(flatten)]
+    pub loc: DataLocation,
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Also write per-record predictions (always written for unlabelled splits).
+    #[arg(long)]
+    pub predictions: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run directories (searched recursively for `scores.json`).
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Write the report here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Only these metrics (comma-separated, e.g. `mcc,auroc`; a metric keeps its per-sub-task
+    /// rows `metric:sub`). Default: every metric of each task.
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+pub struct PretrainArgs {
+    /// Pretraining config (TOML).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Run directory (default from the config).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override the number of steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    #[arg(long)]
+    pub device: Option<String>,
+    #[arg(long)]
+    pub overwrite: bool,
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenizerCommand {
+    /// Train a tokenizer on a FASTA corpus.
+    Train(TokenizerTrainArgs),
+    /// Tokenize a sequence and print the tokens.
+    Encode(TokenizerEncodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenizerTrainArgs {
+    /// Only `bpe` is trained; `nucleotide` and `kmer` need no training.
+    #[arg(long, default_value = "bpe")]
+    pub kind: String,
+    /// Vocabulary size, specials included.
+    #[arg(long, default_value_t = 4096)]
+    pub vocab: usize,
+    /// FASTA or FASTA.gz corpus.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output `tokenizer.json`.
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// Chunk length in bases fed to the trainer (DNA has no spaces).
+    #[arg(long, default_value_t = 1000)]
+    pub chunk: usize,
+    /// Stop reading the corpus after this many bases.
+    #[arg(long)]
+    pub max_bases: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenizerEncodeArgs {
+    /// Tokenizer (`nucleotide`, `kmer:K[:STRIDE]`, `bpe:PATH`).
+    #[arg(long)]
+    pub tokenizer: String,
+    /// The sequence.
+    pub sequence: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Root directory of the sweep's runs.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub loc: DataLocation,
+}
+
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Run directory (default: a temporary directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}

@@ -1,0 +1,342 @@
+//! The training loop, generic over the model: anything that implements
+//! [`SequenceModel`] (token batch → `[batch, n_out]`) trains here with an [`Objective`] (loss and
+//! scores). The CNN is the first model; T5 heads plug in the same way.
+//!
+//! All mutable state of a run (model, optimizer, [`LoopState`]) lives in one [`Trainer`], so that
+//! checkpointing can save and restore it as a unit.
+
+use crate::engine::batch::HostBatch;
+use crate::engine::clip::clip_global_norm;
+use crate::engine::schedule::Schedule;
+use anyhow::Result;
+use burn::module::AutodiffModule;
+use burn::optim::Optimizer;
+use burn::tensor::ElementConversion;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
+use strand_data::Label;
+use strand_data::metrics::Predictions;
+use strand_model::classifier::{Objective, SequenceModel};
+
+/// Counters of a run: where the loop is, and the best epoch so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopState {
+    /// Epochs finished.
+    pub epoch: usize,
+    /// Optimizer steps taken.
+    pub step: u64,
+    /// Training seed (model init, shuffling: epoch `e` shuffles with [`LoopState::shuffle_seed`]).
+    pub seed: u64,
+    /// Best epoch (1-based) on the validation metric, and its value.
+    pub best: Option<(usize, f64)>,
+}
+
+impl LoopState {
+    pub fn new(seed: u64) -> Self {
+        LoopState {
+            epoch: 0,
+            step: 0,
+            seed,
+            best: None,
+        }
+    }
+
+    /// Seed of the shuffle of epoch `epoch` (1-based).
+    pub fn shuffle_seed(&self, epoch: usize) -> u64 {
+        // Distinct, well-mixed streams per epoch.
+        crate::engine::checkpoint::mix(self.seed, epoch as u64)
+    }
+
+    /// Records `value` for `epoch` if it beats the best so far (higher is better); returns
+    /// whether it did. A NaN never wins, except over nothing.
+    pub fn offer(&mut self, epoch: usize, value: f64) -> bool {
+        let better = match self.best {
+            None => true,
+            Some((_, b)) => value > b || (b.is_nan() && !value.is_nan()),
+        };
+        if better {
+            self.best = Some((epoch, value));
+        }
+        better
+    }
+}
+
+/// A model, its optimizer and the loop's counters.
+pub struct Trainer<B, M, O>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + SequenceModel<B>,
+    O: Optimizer<M, B>,
+{
+    pub model: M,
+    pub optim: O,
+    pub state: LoopState,
+    pub objective: Objective,
+    pub lr: f64,
+    pub device: B::Device,
+    /// Gradient accumulation: rows per forward/backward pass (`None`: the whole batch).
+    pub micro_batch: Option<usize>,
+    /// Learning rate per step (`None`: `lr` at every step).
+    pub schedule: Option<Schedule>,
+    /// Clip the global gradient norm to this (`None`: no clipping).
+    pub clip_grad_norm: Option<f64>,
+    /// The learning rate and the gradient norm (before clipping; only computed when clipping)
+    /// of the last step taken.
+    pub last_lr: f64,
+    pub last_grad_norm: Option<f64>,
+    _backend: PhantomData<B>,
+}
+
+impl<B, M, O> Trainer<B, M, O>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + SequenceModel<B>,
+    M::InnerModule: SequenceModel<B::InnerBackend>,
+    O: Optimizer<M, B>,
+{
+    pub fn new(
+        model: M,
+        optim: O,
+        objective: Objective,
+        lr: f64,
+        seed: u64,
+        device: B::Device,
+    ) -> Self {
+        Trainer {
+            model,
+            optim,
+            state: LoopState::new(seed),
+            objective,
+            lr,
+            device,
+            micro_batch: None,
+            schedule: None,
+            clip_grad_norm: None,
+            last_lr: lr,
+            last_grad_norm: None,
+            _backend: PhantomData,
+        }
+    }
+
+    /// One optimizer step on `batch` (gradients clipped and the learning rate scheduled when the
+    /// trainer is configured so). A batch whose loss is not finite changes nothing (no
+    /// update, the step counter stays) and comes back as [`StepOutcome::NonFinite`]: the caller
+    /// stops or skips it. `poison` makes the loss NaN (the loop's test hook).
+    pub fn step(&mut self, batch: &HostBatch, poison: bool) -> Result<StepOutcome> {
+        use crate::engine::accumulate::{StepGrads, gradients};
+        let (value, mut grads) = match gradients(
+            &self.model,
+            self.objective,
+            batch,
+            self.micro_batch,
+            poison,
+            &self.device,
+        )? {
+            StepGrads::Finite(value, grads) => (value, grads),
+            StepGrads::NonFinite(value) => return Ok(StepOutcome::NonFinite(value)),
+        };
+        self.last_grad_norm = self
+            .clip_grad_norm
+            .map(|max| clip_global_norm::<B, M>(&self.model, &mut grads, max));
+        self.last_lr = match &self.schedule {
+            Some(s) => s.lr(self.state.step as usize + 1),
+            None => self.lr,
+        };
+        self.model = self.optim.step(self.last_lr, self.model.clone(), grads);
+        self.state.step += 1;
+        Ok(StepOutcome::Trained(value))
+    }
+}
+
+/// What [`Trainer::step`] did with a batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepOutcome {
+    /// One optimizer step; the batch's loss.
+    Trained(f64),
+    /// The loss was not finite (the value); nothing was updated.
+    NonFinite(f64),
+}
+
+/// Predictions of a model on a stream of batches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluated {
+    pub preds: Predictions,
+    pub truth: Vec<Label>,
+    /// Mean loss per labelled record (`NaN` when no record is labelled).
+    pub loss: f64,
+}
+
+/// Runs `model` (in inference mode: use `model.valid()`) over `batches`.
+pub fn predict<B, M, I>(
+    model: &M,
+    objective: Objective,
+    batches: I,
+    device: &B::Device,
+    bar: &ProgressBar,
+) -> Result<Evaluated>
+where
+    B: Backend,
+    M: SequenceModel<B>,
+    I: Iterator<Item = strand_data::Result<HostBatch>>,
+{
+    let mut scores: Vec<f64> = Vec::new();
+    let mut truth = Vec::new();
+    let (mut loss_sum, mut loss_n) = (0.0, 0usize);
+    for batch in batches {
+        let batch = batch?;
+        let tokens = batch.token_batch::<B>(device);
+        let outputs = model.forward(&tokens);
+        if batch.labels.iter().all(|l| *l != Label::None) {
+            let targets = batch.targets::<B>(objective, device)?;
+            let l: f64 = objective
+                .loss(outputs.clone(), &targets)
+                .into_scalar()
+                .elem::<f64>();
+            loss_sum += l * batch.rows as f64;
+            loss_n += batch.rows;
+        }
+        let s = objective.scores(outputs);
+        scores.extend(
+            s.into_data()
+                .convert::<f64>()
+                .to_vec::<f64>()
+                .map_err(|e| anyhow::anyhow!("reading model outputs: {e:?}"))?,
+        );
+        truth.extend(batch.labels);
+        bar.inc(1);
+    }
+    let preds = match objective {
+        Objective::Regression => Predictions::Values(scores),
+        Objective::BinaryLogit => Predictions::Probs {
+            n_classes: 2,
+            data: scores,
+        },
+        Objective::Softmax { classes } => Predictions::Probs {
+            n_classes: classes,
+            data: scores,
+        },
+    };
+    let loss = if loss_n == 0 {
+        f64::NAN
+    } else {
+        loss_sum / loss_n as f64
+    };
+    Ok(Evaluated { preds, truth, loss })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::backend::CpuTrain;
+    use crate::engine::batch::PadTo;
+    use burn::optim::AdamConfig;
+    use strand_model::cnn::CnnConfig;
+
+    #[test]
+    fn best_epoch_selection() {
+        let mut s = LoopState::new(0);
+        assert!(s.offer(1, f64::NAN));
+        assert!(s.offer(2, 0.5));
+        assert!(!s.offer(3, 0.4));
+        assert!(!s.offer(4, f64::NAN));
+        assert!(s.offer(5, 0.6));
+        assert_eq!(s.best, Some((5, 0.6)));
+        assert_ne!(s.shuffle_seed(1), s.shuffle_seed(2));
+    }
+
+    type CnnTrainer = Trainer<
+        CpuTrain,
+        strand_model::cnn::Cnn<CpuTrain>,
+        burn::optim::adaptor::OptimizerAdaptor<
+            burn::optim::Adam,
+            strand_model::cnn::Cnn<CpuTrain>,
+            CpuTrain,
+        >,
+    >;
+
+    /// A fresh CNN trainer (lr 1e-3) and a batch of 8 rows: class 1 = rows full of A, class 0 =
+    /// rows full of T.
+    fn cnn_and_batch() -> (CnnTrainer, HostBatch) {
+        let dev = Default::default();
+        let model = CnnConfig::new(109, 60, 1).init::<CpuTrain>(&dev);
+        let t = Trainer::new(
+            model,
+            AdamConfig::new().init(),
+            Objective::BinaryLogit,
+            1e-3,
+            0,
+            dev,
+        );
+        let seqs: Vec<Vec<u32>> = (0..8)
+            .map(|i| vec![if i % 2 == 1 { 104 } else { 107 }; 60])
+            .collect();
+        let labels: Vec<Label> = (0..8).map(|i| Label::Class(i % 2)).collect();
+        (t, HostBatch::pad(seqs, labels, PadTo::Fixed(60)))
+    }
+
+    #[test]
+    fn training_steps_fit_a_fixed_batch_and_predict_shapes() {
+        let (mut t, batch) = cnn_and_batch();
+        let dev = t.device;
+        let train = |t: &mut Trainer<CpuTrain, _, _>| match t.step(&batch, false).unwrap() {
+            StepOutcome::Trained(loss) => loss,
+            other => panic!("{other:?}"),
+        };
+        let first = train(&mut t);
+        let mut last = first;
+        for _ in 0..20 {
+            last = train(&mut t);
+        }
+        assert!(last < first * 0.5, "{first} → {last}");
+        assert_eq!(t.state.step, 21);
+        let poisoned = t.step(&batch, true).unwrap();
+        assert!(matches!(poisoned, StepOutcome::NonFinite(v) if v.is_nan()));
+        assert_eq!(t.state.step, 21, "a non-finite batch is not a step");
+        let bar = ProgressBar::hidden();
+        let ev = predict(
+            &t.model.valid(),
+            Objective::BinaryLogit,
+            std::iter::once(Ok(batch)),
+            &dev,
+            &bar,
+        )
+        .unwrap();
+        let Predictions::Probs { n_classes, data } = &ev.preds else {
+            panic!("binary predictions are probabilities")
+        };
+        assert_eq!((*n_classes, data.len(), ev.truth.len()), (2, 16, 8));
+        assert!(ev.loss.is_finite());
+    }
+
+    #[test]
+    fn the_schedule_sets_each_steps_lr_and_clipping_reports_the_norm() {
+        use crate::engine::schedule::ScheduleSpec;
+        let (mut t, batch) = cnn_and_batch();
+        // Warm-up over 2 steps, then linear decay to 0 at step 10.
+        t.schedule = Some(
+            ScheduleSpec::parse("linear", 2, 0.0)
+                .unwrap()
+                .with(1e-3, 10),
+        );
+        t.clip_grad_norm = Some(1e-6);
+        let mut lrs = Vec::new();
+        for _ in 0..6 {
+            assert!(matches!(
+                t.step(&batch, false).unwrap(),
+                StepOutcome::Trained(_)
+            ));
+            lrs.push(t.last_lr);
+            let norm = t.last_grad_norm.expect("clipping computes the norm");
+            assert!(
+                norm > 1e-6,
+                "the gradient was larger than the bound: {norm}"
+            );
+        }
+        let want = [5e-4, 1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4];
+        for (got, want) in lrs.iter().zip(want) {
+            assert!((got - want).abs() < 1e-15, "{lrs:?}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! `strand eval`: reload a run's config, model and best weights, re-score one split and rewrite
+//! that split's entry in `scores.json`.
+
+use crate::config::RunConfig;
+use crate::config::model_preset::ModelSpec;
+use crate::engine::backend::{self, WithBackend};
+use crate::run::model::{Weights, WithModel, with_model};
+use crate::run::run_dir::{self, RunDir};
+use crate::run::task_data::{SplitEvaluation, TaskData};
+use anyhow::{Context, Result, bail};
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use std::collections::BTreeMap;
+use std::path::Path;
+use strand_data::Split;
+use strand_model::classifier::SequenceModel;
+
+/// Re-scores `split` of the run in `dir` and stores it in its `scores.json`; writes the
+/// predictions file ([`crate::run::predictions`]) when `predictions` is set or the split has no labels.
+pub fn evaluate_run(
+    dir: &Path,
+    split: Split,
+    data_dir: Option<&Path>,
+    device: Option<String>,
+    predictions: bool,
+) -> Result<BTreeMap<String, f64>> {
+    let run = RunDir::existing(dir)?;
+    let mut scores = run
+        .read_scores()
+        .with_context(|| format!("{} is not a finished run", dir.display()))?;
+    let mut cfg = RunConfig::load(&run.path(run_dir::CONFIG))?;
+    if let Some(d) = data_dir {
+        cfg.data_dir = Some(std::path::absolute(d)?);
+    }
+    if let Some(d) = device {
+        cfg.device = d;
+    }
+    let spec_path = run.path(run_dir::MODEL_SPEC);
+    let spec: ModelSpec = serde_json::from_str(
+        &std::fs::read_to_string(&spec_path)
+            .with_context(|| format!("reading {}", spec_path.display()))?,
+    )
+    .with_context(|| format!("{} is not a valid model spec", spec_path.display()))?;
+    let mut data = TaskData::open(&cfg)?;
+    if data.objective != spec.task_objective() {
+        bail!(
+            "the model in {} was built for {:?}, but task {} needs {:?}",
+            dir.display(),
+            spec.task_objective(),
+            cfg.task,
+            data.objective
+        );
+    }
+    if let Some(bins) = spec.bins() {
+        data = data.with_bins(bins.clone());
+    }
+    data.objective = spec.objective();
+    let ev = backend::dispatch(
+        &cfg.device,
+        EvalJob {
+            spec: &spec,
+            data: &data,
+            run: &run,
+            split,
+            batch_size: cfg.batch_size,
+        },
+    )?;
+    let metrics = ev.metrics;
+    let unlabelled = ev.truth.iter().all(|l| *l == strand_data::Label::None);
+    if predictions || unlabelled {
+        let values = crate::run::predictions::point_values(&ev.preds, &data.card.labels)?;
+        let ids = data
+            .source
+            .records(split)?
+            .map(|r| r.map(|r| r.id))
+            .collect::<strand_data::Result<Vec<String>>>()?;
+        let path = crate::run::predictions::write(
+            &run.path(&crate::run::predictions::file_name(split)),
+            &ids,
+            &values,
+        )?;
+        eprintln!("predictions: {} ({} records)", path.display(), ids.len());
+    }
+    scores
+        .splits
+        .insert(split.as_str().to_string(), metrics.clone());
+    run.write_scores(&scores)?;
+    Ok(metrics)
+}
+
+struct EvalJob<'a> {
+    spec: &'a ModelSpec,
+    data: &'a TaskData,
+    run: &'a RunDir,
+    split: Split,
+    batch_size: usize,
+}
+
+impl WithBackend for EvalJob<'_> {
+    type Output = SplitEvaluation;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output> {
+        let weights = self.run.path(run_dir::WEIGHTS);
+        with_model::<B, _>(
+            self.spec,
+            Weights::Saved(&weights),
+            &device.clone(),
+            Scorer { job: self, device },
+        )
+    }
+}
+
+/// Scores a model with its saved weights on one split.
+struct Scorer<'a, D> {
+    job: EvalJob<'a>,
+    device: D,
+}
+
+impl<B: AutodiffBackend> WithModel<B> for Scorer<'_, B::Device> {
+    type Output = SplitEvaluation;
+
+    fn run<M>(self, model: M) -> Result<SplitEvaluation>
+    where
+        M: AutodiffModule<B> + SequenceModel<B>,
+        M::InnerModule: SequenceModel<B::InnerBackend>,
+    {
+        let j = self.job;
+        j.data.evaluate_full(
+            &model.valid(),
+            j.split,
+            j.spec.input_format(),
+            j.batch_size,
+            &self.device,
+        )
+    }
+}

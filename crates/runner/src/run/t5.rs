@@ -1,0 +1,234 @@
+//! T5 fine-tuning glue for `strand train` / `strand eval`: the head choice (`--head`), label bins
+//! for text-to-text regression, and `--init CHECKPOINT` (a `strand pretrain` checkpoint, see
+//! [`crate::pretrain::checkpoint`]) with its tokenizer and model-config checks.
+
+use crate::config::RunConfig;
+use crate::config::model_preset::{DataFacts, FineTune, ModelPreset, ModelSpec};
+use crate::pretrain::checkpoint::CheckpointInfo;
+use crate::run::task_data::{TaskData, TrainScan};
+use anyhow::{Context, Result, bail};
+use burn::tensor::backend::Backend;
+use std::path::Path;
+use strand_model::heads::{HeadKind, LabelBins, T5Head, T5HeadConfig};
+use strand_model::t5::T5Config;
+use strand_model::{Tokenizer, TokenizerSpec};
+
+/// Bins of a regression target under the text-to-text head (quantiles of the training labels).
+pub const LABEL_BINS: usize = 10;
+
+/// `pooled`, `text` / `text_to_text` / `text-to-text`, `probe`.
+pub fn parse_head(s: &str) -> Result<HeadKind> {
+    if s == "text" {
+        return Ok(HeadKind::TextToText);
+    }
+    s.parse::<HeadKind>()
+        .map_err(|e| anyhow::anyhow!("--head: {e} (or `text`)"))
+}
+
+/// Sizes the model of `cfg` for the task in `data` and returns it with the data as the model
+/// reads it (a text-to-text head trains with softmax over its label tokens; on a regression task
+/// the labels are binned). A `--init` checkpoint is checked against the model here, before any
+/// run directory is touched.
+pub fn build_spec(
+    cfg: &RunConfig,
+    preset: &ModelPreset,
+    data: TaskData,
+    scan: &TrainScan,
+) -> Result<(ModelSpec, TaskData)> {
+    let head = cfg.head.as_deref().map(parse_head).transpose()?;
+    let facts = DataFacts {
+        vocab_size: data.tokenizer.vocab_size(),
+        max_train_tokens: scan.max_tokens,
+    };
+    let task_objective = data.objective;
+    let text_regression = preset.is_t5()
+        && head == Some(HeadKind::TextToText)
+        && data.card.labels.num_classes().is_none();
+    let (bins, data) = if text_regression {
+        let values = strand_data::source::binned::train_values(data.source.as_ref())?;
+        let bins = LabelBins::quantiles(&values, LABEL_BINS)
+            .with_context(|| format!("task {}", data.card.name))?;
+        (Some(bins.clone()), data.with_bins(bins))
+    } else {
+        (None, data)
+    };
+    let ft = FineTune {
+        head,
+        tokenizer: data.tokenizer.spec(),
+        bins,
+    };
+    let spec = preset.build_with(facts, task_objective, &ft)?;
+    if let Some(dir) = &cfg.init {
+        match &spec {
+            ModelSpec::T5 {
+                head, tokenizer, ..
+            } => {
+                check_init(dir, &head.t5, tokenizer)?;
+            }
+            ModelSpec::Cnn { .. } => bail!(
+                "--init loads a pretrained T5; model {} is a CNN (train it from scratch)",
+                spec.name()
+            ),
+        }
+    }
+    let mut data = data;
+    data.objective = spec.objective();
+    Ok((spec, data))
+}
+
+/// Reads the checkpoint in `dir` and checks that it holds the model `t5` with `tokenizer`.
+///
+/// # Errors
+/// When `dir` is not a pretraining checkpoint, its tokenizer differs (both named), or its T5
+/// differs in any field but the dropout rate (the fields named).
+pub fn check_init(dir: &Path, t5: &T5Config, tokenizer: &TokenizerSpec) -> Result<CheckpointInfo> {
+    let info = CheckpointInfo::read(dir).context("--init")?;
+    info.check_tokenizer(tokenizer)
+        .context("--init: pass the checkpoint's tokenizer with --tokenizer")?;
+    let diffs = config_diffs(&info.config, t5);
+    if !diffs.is_empty() {
+        bail!(
+            "--init {}: the checkpoint's T5 differs from the model preset: {}; pass a preset \
+             with the checkpoint's shape (its t5_config.json) as --model",
+            dir.display(),
+            diffs.join(", ")
+        );
+    }
+    Ok(info)
+}
+
+/// `field: checkpoint X, preset Y` for every field that differs (the dropout rate may differ).
+fn config_diffs(ckpt: &T5Config, want: &T5Config) -> Vec<String> {
+    let a = serde_json::to_value(ckpt).expect("T5Config serialises");
+    let b = serde_json::to_value(want).expect("T5Config serialises");
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return vec!["not comparable".into()];
+    };
+    a.iter()
+        .filter(|(k, _)| k.as_str() != "dropout_rate")
+        .filter(|(k, v)| b.get(k.as_str()) != Some(v))
+        .map(|(k, v)| {
+            let other = b.get(k.as_str()).map_or("—".to_string(), |x| x.to_string());
+            format!("{k}: checkpoint {v}, preset {other}")
+        })
+        .collect()
+}
+
+/// The head of `config`: from scratch, or on the T5 weights of the checkpoint in `init`
+/// (checked again; its dropout rate is replaced by the preset's).
+pub fn build_head<B: Backend>(
+    config: &T5HeadConfig,
+    init: Option<&Path>,
+    tokenizer: &TokenizerSpec,
+    device: &B::Device,
+) -> Result<T5Head<B>> {
+    config.validate()?;
+    let Some(dir) = init else {
+        return Ok(config.init::<B>(device));
+    };
+    let mut info = check_init(dir, &config.t5, tokenizer)?;
+    info.config.dropout_rate = config.t5.dropout_rate;
+    let pretrained = info.load_model::<B>(device)?;
+    tracing::info!(
+        "initialised from {} (pretraining step {}, loss {:.4})",
+        dir.display(),
+        info.meta.step,
+        info.meta.loss
+    );
+    Ok(config.init_from(pretrained, device)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretrain::checkpoint::{self, Meta};
+    use burn::backend::Flex;
+    use strand_model::classifier::Objective;
+    use strand_model::tokenize::TokenizerChoice;
+
+    fn tiny(vocab: usize) -> T5Config {
+        T5Config::new(vocab)
+            .with_d_model(16)
+            .with_d_kv(4)
+            .with_num_heads(2)
+            .with_d_ff(32)
+            .with_num_layers(1)
+            .with_num_decoder_layers(1)
+    }
+
+    #[test]
+    fn heads_parse() {
+        assert_eq!(parse_head("text").unwrap(), HeadKind::TextToText);
+        assert_eq!(parse_head("probe").unwrap(), HeadKind::Probe);
+        let e = parse_head("mlp").unwrap_err().to_string();
+        assert!(e.contains("mlp") && e.contains("pooled"), "{e}");
+    }
+
+    #[test]
+    fn init_loads_pretrained_weights_and_refuses_mismatches() {
+        let dir = tempfile::tempdir().unwrap();
+        let ckpt = dir.path().join("step-3");
+        let tok = TokenizerChoice::Nucleotide.build().unwrap();
+        let config = tiny(tok.vocab_size());
+        let device = Default::default();
+        let model = config.init::<Flex>(&device);
+        let weights = model.shared.weight.val().into_data();
+        let meta = Meta {
+            step: 3,
+            loss: 1.0,
+            run: "t".into(),
+        };
+        checkpoint::save(&ckpt, &model, &config, &tok, &meta, |_| Ok(())).unwrap();
+
+        // Success: the head's embedding is the checkpoint's, whatever the dropout rate.
+        let head = T5HeadConfig::for_task(
+            config.clone().with_dropout_rate(0.1),
+            HeadKind::Pooled,
+            Some(2),
+            None,
+        )
+        .unwrap();
+        assert_eq!(head.objective, Objective::BinaryLogit);
+        let m = build_head::<Flex>(&head, Some(&ckpt), &tok.spec(), &device).unwrap();
+        let T5Head::Pooled(p) = &m else {
+            panic!("pooled head")
+        };
+        assert_eq!(p.encoder.shared.weight.val().into_data(), weights);
+        // From scratch: other weights.
+        let m = build_head::<Flex>(&head, None, &tok.spec(), &device).unwrap();
+        let T5Head::Pooled(p) = &m else {
+            panic!("pooled head")
+        };
+        assert_ne!(p.encoder.shared.weight.val().into_data(), weights);
+
+        // Mismatched tokenizer: both named.
+        let kmer = TokenizerSpec::Kmer { k: 3, stride: 1 };
+        let e = format!(
+            "{:#}",
+            build_head::<Flex>(&head, Some(&ckpt), &kmer, &device).unwrap_err()
+        );
+        assert!(
+            e.contains("mismatch") && e.contains("kmer:3:1") && e.contains("nucleotide"),
+            "{e}"
+        );
+        // Mismatched shape: the field named.
+        let wide = T5HeadConfig::for_task(
+            config.clone().with_d_ff(64),
+            HeadKind::Pooled,
+            Some(2),
+            None,
+        )
+        .unwrap();
+        let e = format!(
+            "{:#}",
+            build_head::<Flex>(&wide, Some(&ckpt), &tok.spec(), &device).unwrap_err()
+        );
+        assert!(e.contains("d_ff: checkpoint 32, preset 64"), "{e}");
+        // Not a checkpoint.
+        let e = format!(
+            "{:#}",
+            build_head::<Flex>(&head, Some(dir.path()), &tok.spec(), &device).unwrap_err()
+        );
+        assert!(e.contains("not a strand pretraining checkpoint"), "{e}");
+    }
+}
