@@ -41,6 +41,41 @@ pub struct CnnConfig {
     pub hidden: usize,
 }
 
+/// A `kind = "cnn"` model preset (`models/cnn-gb.toml`): the [`CnnConfig`] fields that do not
+/// come from the data (vocabulary, input length, outputs).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CnnPreset {
+    pub name: String,
+    pub embedding_dim: usize,
+    pub channels: Vec<usize>,
+    pub kernel_size: usize,
+    pub pool: usize,
+    pub hidden: usize,
+}
+
+impl CnnPreset {
+    /// The full config for a vocabulary, an input length (tokens, BOS and EOS included) and a
+    /// number of outputs; an error names the preset when the input is too short for the stack.
+    pub fn config(
+        &self,
+        vocab_size: usize,
+        input_len: usize,
+        n_out: usize,
+    ) -> Result<CnnConfig, String> {
+        let config = CnnConfig::new(vocab_size, input_len, n_out)
+            .with_embedding_dim(self.embedding_dim)
+            .with_channels(self.channels.clone())
+            .with_kernel_size(self.kernel_size)
+            .with_pool(self.pool)
+            .with_hidden(self.hidden);
+        config
+            .validate()
+            .map_err(|e| format!("model preset {}: {e}", self.name))?;
+        Ok(config)
+    }
+}
+
 impl CnnConfig {
     /// Length of the feature map after the last block, or `None` if `input_len` is too short
     /// for the stack (each block maps `n` to `(n − kernel + 1) / pool`).
