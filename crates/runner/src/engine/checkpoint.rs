@@ -92,14 +92,25 @@ fn temporary(path: &Path) -> (PathBuf, PathBuf) {
     (parent, tmp)
 }
 
-/// Saves `model`'s weights into `path` (a `.bpk` file) atomically: written under a temporary
-/// name, fsynced, renamed, the directory fsynced.
+/// `model` as strand saves it: [`Module::valid`], the same parameters (ids and values) without
+/// autodiff and with batch-norm running statistics up to date.
+///
+/// burn 0.22 keeps the latest update of a running statistic (`RunningState`) pending until the
+/// next update or `valid()`, and takes a record (`save_file`) without applying it: saving `model`
+/// itself would store the statistics of one step earlier, and a run resumed from that checkpoint
+/// would validate with other statistics than an uninterrupted one (`tests/resume.rs`).
+/// `valid()` applies the pending update to `model` too, as its next step would.
+pub fn snapshot<M: Module>(model: &M) -> M {
+    model.valid()
+}
+
+/// Saves `model`'s weights ([`snapshot`]) into `path` (a `.bpk` file) atomically: written under
+/// a temporary name, fsynced, renamed, the directory fsynced.
 pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
     debug_assert_eq!(path.extension().and_then(|e| e.to_str()), Some(EXT));
     let (parent, tmp) = temporary(path);
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
-    model
-        .clone()
+    snapshot(model)
         .save_file(&tmp)
         .with_context(|| format!("saving weights to {}", tmp.display()))?;
     fsync(&tmp)?;
@@ -256,6 +267,28 @@ mod tests {
             load_weights(lin, &tmp.path().join("none.bpk")).unwrap_err()
         );
         assert!(e.contains("none.bpk") && !e.contains("0.21"), "{e}");
+    }
+
+    #[test]
+    fn saved_weights_hold_the_latest_batch_norm_statistics() {
+        use crate::engine::backend::cpu;
+        use burn::nn::{BatchNorm, BatchNormConfig};
+        use burn::tensor::{Distribution, Tensor};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("bn.bpk");
+        let dev = cpu().autodiff();
+        let bn: BatchNorm = BatchNormConfig::new(3).init(&dev);
+        for _ in 0..2 {
+            let x = Tensor::<3>::random([4, 3, 5], Distribution::Normal(2.0, 1.0), &dev);
+            let _ = bn.forward(x);
+        }
+        save_weights(&bn, &path).unwrap();
+        let loaded = load_weights(BatchNormConfig::new(3).init(&cpu()), &path).unwrap();
+        // Both training steps are in the file, as in the model's next step or `valid()`.
+        let want = bn.valid().running_mean.value().into_data();
+        assert_eq!(loaded.running_mean.value().into_data(), want);
+        let zeros = Tensor::<1>::zeros([3], &cpu()).into_data();
+        assert_ne!(want, zeros, "the statistics moved");
     }
 
     #[test]

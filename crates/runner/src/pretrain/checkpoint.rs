@@ -60,8 +60,7 @@ pub fn save(
     save_optimizer: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
     engine::save_dir(dir, |tmp| {
-        model
-            .clone()
+        engine::snapshot(model)
             .save_file(tmp.join(MODEL_FILE))
             .with_context(|| format!("saving weights into {}", tmp.display()))?;
         save_optimizer(&tmp.join(OPTIMIZER_FILE))?;

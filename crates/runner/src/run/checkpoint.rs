@@ -170,8 +170,7 @@ pub fn save<M: Module>(
     let root = dir(run);
     let target = root.join(state.dir_name());
     engine::save_dir(&target, |tmp| {
-        model
-            .clone()
+        engine::snapshot(model)
             .save_file(tmp.join(MODEL))
             .with_context(|| format!("saving weights into {}", tmp.display()))?;
         engine::save_optimizer(optim, &tmp.join(OPTIMIZER))?;
