@@ -138,6 +138,11 @@ pub fn save_optimizer(optim: &ModuleOptimizer, path: &Path) -> Result<()> {
 
 /// Reads optimizer state written by [`save_optimizer`] into `optim` (an optimizer of the same
 /// kind). The state is keyed by parameter id, which [`load_weights`] restores.
+///
+/// burn 0.22 materialises the state on `Device::default()` and moves it to each parameter's
+/// device at the next step (values unchanged). In a build with the `cuda` feature that default is
+/// CUDA even for a `--device cpu` run, so resuming needs a usable GPU there unless
+/// `BURN_DEVICE=flex` is set.
 pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer> {
     refuse_old_format(path)?;
     optim
