@@ -128,8 +128,8 @@ fn a_truncated_or_damaged_checkpoint_is_a_clear_error() {
     let ckpt = stopped_run(&task, &out, &[]);
     let metrics = std::fs::read(out.join("metrics.jsonl")).unwrap();
     for (file, needle) in [
-        ("model.mpk", "damaged or truncated"),
-        ("optimizer.mpk", "damaged or truncated"),
+        ("model.bpk", "damaged or truncated"),
+        ("optimizer.bpk", "damaged or truncated"),
         ("state.json", "damaged"),
     ] {
         let path = ckpt.join(file);
@@ -218,4 +218,75 @@ fn an_empty_validation_split_is_refused_before_the_run_directory_exists() {
     let o = run(&train_args(&task, &out, &[]));
     assert_clean_failure(&o, &["validation split is empty"]);
     assert!(!out.exists(), "a refused run leaves no directory behind");
+}
+
+/// Renames `dir/<stem>.bpk` to `dir/<stem>.mpk`, as a strand built on burn 0.21 named it.
+fn as_written_by_burn_0_21(dir: &Path, stem: &str) {
+    std::fs::rename(
+        dir.join(format!("{stem}.bpk")),
+        dir.join(format!("{stem}.mpk")),
+    )
+    .unwrap();
+}
+
+#[test]
+fn weights_written_by_a_strand_on_burn_0_21_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 40);
+    const OLD: [&str; 3] = ["burn 0.21", "cannot read", "retrain"];
+
+    // `strand eval` of a finished run whose weights are `model.mpk`.
+    let out = dir.path().join("finished");
+    let o = run(&train_args(&task, &out, &[]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    as_written_by_burn_0_21(&out, "model");
+    let scores = std::fs::read(out.join("scores.json")).unwrap();
+    let o = run(&["eval", "--run", s(&out), "--split", "test"]);
+    let model_mpk = out.join("model.mpk");
+    assert_clean_failure(&o, &[&[s(&model_mpk)][..], &OLD[..]].concat());
+    assert_eq!(
+        std::fs::read(out.join("scores.json")).unwrap(),
+        scores,
+        "scores.json untouched"
+    );
+
+    // `--resume` of a run whose checkpoint holds `model.mpk` and `optimizer.mpk`.
+    let stopped = dir.path().join("stopped");
+    let ckpt = stopped_run(&task, &stopped, &[]);
+    as_written_by_burn_0_21(&ckpt, "model");
+    as_written_by_burn_0_21(&ckpt, "optimizer");
+    let o = resume(&task, &stopped, &[]);
+    let ckpt_mpk = ckpt.join("model.mpk");
+    assert_clean_failure(&o, &[&[s(&ckpt_mpk)][..], &OLD[..]].concat());
+    assert!(!stopped.join("scores.json").exists());
+
+    // `--init` with a pretraining checkpoint whose weights are `model.mpk`, before the run
+    // directory is created.
+    let pre = dir.path().join("pre/checkpoints/step-5");
+    std::fs::create_dir_all(&pre).unwrap();
+    for f in ["model.mpk", "optimizer.mpk"] {
+        std::fs::write(pre.join(f), b"\x82\xa4item").unwrap();
+    }
+    std::fs::write(pre.join("tokenizer_spec.json"), "{\"kind\":\"nucleotide\"}").unwrap();
+    std::fs::write(
+        pre.join("meta.json"),
+        "{\"step\":5,\"loss\":3.0,\"run\":\"pre\"}",
+    )
+    .unwrap();
+    let preset = dir.path().join("t5-micro.toml");
+    std::fs::write(
+        &preset,
+        "kind = \"t5\"\nname = \"t5-micro\"\n\n[t5]\nd_model = 32\nd_kv = 8\nnum_heads = 2\n\
+         d_ff = 64\nnum_layers = 1\nnum_decoder_layers = 1\ndropout_rate = 0.0\n",
+    )
+    .unwrap();
+    let ft = dir.path().join("ft");
+    let o = run(&train_args(
+        &task,
+        &ft,
+        &["--model", s(&preset), "--init", s(&pre)],
+    ));
+    let pre_mpk = pre.join("model.mpk");
+    assert_clean_failure(&o, &[&["--init", s(&pre_mpk)][..], &OLD[..]].concat());
+    assert!(!ft.exists(), "checked before the run starts");
 }

@@ -38,7 +38,7 @@ fn train_eval_report_end_to_end_on_a_tiny_fasta_task() {
     for f in [
         "config.resolved.toml",
         "model.json",
-        "model.mpk",
+        "model.bpk",
         "metrics.jsonl",
         "scores.json",
     ] {

@@ -5,19 +5,21 @@
 //!
 //! Plain `std::time` timing (median of repeated runs), no criterion: the point is the table.
 
-use burn::backend::{Autodiff, Flex};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::MaxPool1dConfig;
 use burn::nn::{BatchNorm, BatchNormConfig, Embedding, EmbeddingConfig};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::relu;
-use burn::tensor::{Distribution, Int, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use std::time::Instant;
 use strand_model::classifier::{Objective, Targets};
 use strand_model::cnn::CnnConfig;
 use strand_model::ops;
 
-type B = Autodiff<Flex>;
+/// burn-flex with autodiff: every measurement is a training step's work.
+fn device() -> Device {
+    Device::flex().autodiff()
+}
 
 const VOCAB: usize = 109;
 const LEN: usize = 253; // 251 bp + BOS + EOS
@@ -38,8 +40,8 @@ fn median_ms(reps: usize, mut f: impl FnMut()) -> f64 {
 
 /// Forward + backward of `f` on a random `[B, C, L]` input, until the input gradient is on the
 /// host.
-fn fwd_bwd(shape: [usize; 3], f: impl Fn(Tensor<B, 3>) -> Tensor<B, 3>) -> f64 {
-    let x = Tensor::<B, 3>::random(shape, Distribution::Normal(0.0, 1.0), &Default::default());
+fn fwd_bwd(shape: [usize; 3], f: impl Fn(Tensor<3>) -> Tensor<3>) -> f64 {
+    let x = Tensor::<3>::random(shape, Distribution::Normal(0.0, 1.0), &device());
     median_ms(7, || {
         let xr = x.clone().require_grad();
         let g = f(xr.clone()).sum().backward();
@@ -47,15 +49,11 @@ fn fwd_bwd(shape: [usize; 3], f: impl Fn(Tensor<B, 3>) -> Tensor<B, 3>) -> f64 {
     })
 }
 
-fn ids(batch: usize) -> Tensor<B, 2, Int> {
-    Tensor::random(
-        [batch, LEN],
-        Distribution::Uniform(104.0, 109.0),
-        &Default::default(),
-    )
+fn ids(batch: usize) -> Tensor<2, Int> {
+    Tensor::random([batch, LEN], Distribution::Uniform(104.0, 109.0), &device())
 }
 
-fn emb_conv_ms(batch: usize, e: &Embedding<B>, c: &Conv1d<B>, folded: bool) -> f64 {
+fn emb_conv_ms(batch: usize, e: &Embedding, c: &Conv1d, folded: bool) -> f64 {
     let x = ids(batch);
     median_ms(7, || {
         let y = if folded {
@@ -69,8 +67,8 @@ fn emb_conv_ms(batch: usize, e: &Embedding<B>, c: &Conv1d<B>, folded: bool) -> f
 }
 
 fn train_step_ms(batch: usize, fast: bool) -> f64 {
-    let dev = Default::default();
-    let mut model = Some(CnnConfig::new(VOCAB, LEN, 1).init::<B>(&dev));
+    let dev = device();
+    let mut model = Some(CnnConfig::new(VOCAB, LEN, 1).init(&dev));
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let x = ids(batch);
     let y: Vec<i64> = (0..batch as i64).map(|i| i % 2).collect();
@@ -89,7 +87,7 @@ fn train_step_ms(batch: usize, fast: bool) -> f64 {
 }
 
 /// The CNN through burn's modules only.
-fn forward_modules(m: &strand_model::cnn::Cnn<B>, x: Tensor<B, 2, Int>) -> Tensor<B, 2> {
+fn forward_modules(m: &strand_model::cnn::Cnn, x: Tensor<2, Int>) -> Tensor<2> {
     let mut h = m.embedding.forward(x).swap_dims(1, 2);
     for b in &m.blocks {
         let y = b.norm.forward(b.conv.forward(h));
@@ -99,7 +97,7 @@ fn forward_modules(m: &strand_model::cnn::Cnn<B>, x: Tensor<B, 2, Int>) -> Tenso
 }
 
 /// The CNN with `ops::embedding_conv1d` and `ops::batch_norm`.
-fn forward_fast(m: &strand_model::cnn::Cnn<B>, x: Tensor<B, 2, Int>) -> Tensor<B, 2> {
+fn forward_fast(m: &strand_model::cnn::Cnn, x: Tensor<2, Int>) -> Tensor<2> {
     let mut h = ops::embedding_conv1d(&m.embedding, &m.blocks[0].conv, x);
     for (i, b) in m.blocks.iter().enumerate() {
         if i > 0 {
@@ -116,11 +114,11 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(64);
-    let dev = Default::default();
-    let e = EmbeddingConfig::new(VOCAB, 100).init::<B>(&dev);
-    let c1 = Conv1dConfig::new(100, 16, 8).init::<B>(&dev);
-    let c2 = Conv1dConfig::new(16, 8, 8).init::<B>(&dev);
-    let bn: BatchNorm<B> = BatchNormConfig::new(16).init(&dev);
+    let dev = device();
+    let e = EmbeddingConfig::new(VOCAB, 100).init(&dev);
+    let c1 = Conv1dConfig::new(100, 16, 8).init(&dev);
+    let c2 = Conv1dConfig::new(16, 8, 8).init(&dev);
+    let bn: BatchNorm = BatchNormConfig::new(16).init(&dev);
     let pool = MaxPool1dConfig::new(2).init();
     let l1 = LEN - 7;
 

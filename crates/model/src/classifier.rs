@@ -4,41 +4,55 @@
 //!
 //! The Genomic Benchmarks CNN ([`crate::cnn::Cnn`]) is the first implementation; T5 heads
 //! (pooled, text-to-text, probe) implement the same trait.
+//!
+//! # Training and evaluation
+//!
+//! Models, batches and targets have no backend type parameter: the [`Device`] they live on says
+//! which backend runs them and whether autodiff records their operations. One model type serves
+//! both modes:
+//!
+//! - training: build the model and the batches on an autodiff device (`Device::flex().autodiff()`,
+//!   `Device::cuda(0).autodiff()`); `loss.backward()` returns the gradients, which
+//!   `burn::optim::GradientsParams::from_grads(grads, &model)` hands to an optimizer step;
+//! - evaluation: [`Module::valid`] returns the same model type without autodiff and with dropout
+//!   and batch-norm training behaviour off; feed it batches built on
+//!   `device.clone().without_autodiff()`.
+//!
+//! [`Device`]: burn::tensor::Device
 
 use burn::module::Module;
 use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLossConfig};
 use burn::tensor::activation::{sigmoid, softmax};
-use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// A batch of token ids as a model sees it.
 #[derive(Debug, Clone)]
-pub struct TokenBatch<B: Backend> {
+pub struct TokenBatch {
     /// Token ids, right-padded with [`crate::tokenize::PAD`]. Shape `[batch, len]`.
-    pub tokens: Tensor<B, 2, Int>,
+    pub tokens: Tensor<2, Int>,
     /// `true` where the token is real, `false` on padding. Shape `[batch, len]`.
-    pub mask: Tensor<B, 2, Bool>,
+    pub mask: Tensor<2, Bool>,
 }
 
 /// Targets of a batch.
 #[derive(Debug, Clone)]
-pub enum Targets<B: Backend> {
+pub enum Targets {
     /// Class indices (or ordinal levels, 0-based). Shape `[batch]`.
-    Classes(Tensor<B, 1, Int>),
+    Classes(Tensor<1, Int>),
     /// Real values. Shape `[batch]`.
-    Values(Tensor<B, 1>),
+    Values(Tensor<1>),
 }
 
 /// A model that scores whole sequences: token batch → `[batch, n_out]` raw outputs (logits for
 /// classification, the predicted value for regression).
-pub trait SequenceModel<B: Backend>: Module<B> {
+pub trait SequenceModel: Module {
     /// Raw outputs.
     ///
     /// # Shapes
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`
     /// - output: `[batch, n_out]`
-    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2>;
+    fn forward(&self, batch: &TokenBatch) -> Tensor<2>;
 
     /// Number of outputs per sequence.
     fn n_out(&self) -> usize;
@@ -91,7 +105,7 @@ impl Objective {
     /// # Panics
     /// If the targets' kind does not match the objective (class targets for regression or the
     /// reverse): a caller bug, not a data error.
-    pub fn loss<B: Backend>(&self, outputs: Tensor<B, 2>, targets: &Targets<B>) -> Tensor<B, 1> {
+    pub fn loss(&self, outputs: Tensor<2>, targets: &Targets) -> Tensor<1> {
         let device = outputs.device();
         match (self, targets) {
             (Objective::BinaryLogit, Targets::Classes(t)) => {
@@ -118,7 +132,7 @@ impl Objective {
     /// # Shapes
     /// - `outputs`: `[batch, n_out]`
     /// - output: `[batch, classes]` or `[batch, 1]`
-    pub fn scores<B: Backend>(&self, outputs: Tensor<B, 2>) -> Tensor<B, 2> {
+    pub fn scores(&self, outputs: Tensor<2>) -> Tensor<2> {
         match self {
             Objective::BinaryLogit => {
                 let p = sigmoid(outputs);
@@ -133,16 +147,13 @@ impl Objective {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::Flex;
-    use burn::tensor::TensorData;
-
-    type B = Flex;
+    use burn::tensor::{Device, TensorData};
 
     #[test]
     fn binary_loss_is_plain_bce_with_logits() {
-        let dev = Default::default();
-        let z = Tensor::<B, 2>::from_data(TensorData::from([[0.0f32], [2.0]]), &dev);
-        let t = Tensor::<B, 1, Int>::from_data(TensorData::from([1i64, 0]), &dev);
+        let dev = Device::flex();
+        let z = Tensor::<2>::from_data(TensorData::from([[0.0f32], [2.0]]), &dev);
+        let t = Tensor::<1, Int>::from_data(TensorData::from([1i64, 0]), &dev);
         let loss: f32 = Objective::BinaryLogit
             .loss(z.clone(), &Targets::Classes(t))
             .into_scalar();
@@ -151,7 +162,7 @@ mod tests {
         let s = Objective::BinaryLogit
             .scores(z)
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
         assert!(
             (s[0] - 0.5).abs() < 1e-6 && (s[3] - 0.880797).abs() < 1e-5,
@@ -161,21 +172,21 @@ mod tests {
 
     #[test]
     fn softmax_loss_and_scores() {
-        let dev = Default::default();
-        let z = Tensor::<B, 2>::from_data(TensorData::from([[0.0f32, 0.0, 0.0]]), &dev);
-        let t = Tensor::<B, 1, Int>::from_data(TensorData::from([2i64]), &dev);
+        let dev = Device::flex();
+        let z = Tensor::<2>::from_data(TensorData::from([[0.0f32, 0.0, 0.0]]), &dev);
+        let t = Tensor::<1, Int>::from_data(TensorData::from([2i64]), &dev);
         let o = Objective::for_classes(Some(3));
         let loss: f32 = o.loss(z.clone(), &Targets::Classes(t)).into_scalar();
         assert!((loss - 3f32.ln()).abs() < 1e-5, "{loss}");
-        let s = o.scores(z).into_data().to_vec::<f32>().unwrap();
+        let s = o.scores(z).into_data().try_to_vec::<f32>().unwrap();
         assert!(s.iter().all(|p| (p - 1.0 / 3.0).abs() < 1e-6));
     }
 
     #[test]
     fn regression_loss_is_mse() {
-        let dev = Default::default();
-        let z = Tensor::<B, 2>::from_data(TensorData::from([[1.0f32], [3.0]]), &dev);
-        let v = Tensor::<B, 1>::from_data(TensorData::from([0.0f32, 1.0]), &dev);
+        let dev = Device::flex();
+        let z = Tensor::<2>::from_data(TensorData::from([[1.0f32], [3.0]]), &dev);
+        let v = Tensor::<1>::from_data(TensorData::from([0.0f32, 1.0]), &dev);
         let loss: f32 = Objective::Regression
             .loss(z, &Targets::Values(v))
             .into_scalar();

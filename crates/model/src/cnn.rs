@@ -12,9 +12,8 @@ use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
-use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
-use burn::tensor::backend::Backend;
+use burn::tensor::{Device, Int, Tensor};
 
 /// Factory of [`Cnn`]; saved beside the weights.
 #[derive(Config, Debug, PartialEq)]
@@ -40,6 +39,41 @@ pub struct CnnConfig {
     /// Width of the hidden linear layer.
     #[config(default = 512)]
     pub hidden: usize,
+}
+
+/// A `kind = "cnn"` model preset (`models/cnn-gb.toml`): the [`CnnConfig`] fields that do not
+/// come from the data (vocabulary, input length, outputs).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CnnPreset {
+    pub name: String,
+    pub embedding_dim: usize,
+    pub channels: Vec<usize>,
+    pub kernel_size: usize,
+    pub pool: usize,
+    pub hidden: usize,
+}
+
+impl CnnPreset {
+    /// The full config for a vocabulary, an input length (tokens, BOS and EOS included) and a
+    /// number of outputs; an error names the preset when the input is too short for the stack.
+    pub fn config(
+        &self,
+        vocab_size: usize,
+        input_len: usize,
+        n_out: usize,
+    ) -> Result<CnnConfig, String> {
+        let config = CnnConfig::new(vocab_size, input_len, n_out)
+            .with_embedding_dim(self.embedding_dim)
+            .with_channels(self.channels.clone())
+            .with_kernel_size(self.kernel_size)
+            .with_pool(self.pool)
+            .with_hidden(self.hidden);
+        config
+            .validate()
+            .map_err(|e| format!("model preset {}: {e}", self.name))?;
+        Ok(config)
+    }
 }
 
 impl CnnConfig {
@@ -91,7 +125,7 @@ impl CnnConfig {
     ///
     /// # Panics
     /// If [`CnnConfig::validate`] fails; call it first on user input.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Cnn<B> {
+    pub fn init(&self, device: &Device) -> Cnn {
         if let Err(e) = self.validate() {
             panic!("invalid CnnConfig: {e}");
         }
@@ -120,18 +154,18 @@ impl CnnConfig {
 
 /// Conv1d → BatchNorm → (ReLU) → MaxPool.
 #[derive(Module, Debug)]
-pub struct ConvBlock<B: Backend> {
-    pub conv: Conv1d<B>,
-    pub norm: BatchNorm<B>,
+pub struct ConvBlock {
+    pub conv: Conv1d,
+    pub norm: BatchNorm,
     pub pool: MaxPool1d,
     pub relu: bool,
 }
 
-impl<B: Backend> ConvBlock<B> {
+impl ConvBlock {
     /// # Shapes
     /// - input: `[batch, c_in, n]`
     /// - output: `[batch, c_out, (n − kernel + 1) / pool]`
-    pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         self.after_conv(self.conv.forward(x))
     }
 
@@ -141,7 +175,7 @@ impl<B: Backend> ConvBlock<B> {
     /// # Shapes
     /// - input: `[batch, c_out, n]`
     /// - output: `[batch, c_out, n / pool]`
-    pub fn after_conv(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    pub fn after_conv(&self, x: Tensor<3>) -> Tensor<3> {
         let x = crate::ops::batch_norm(&self.norm, x);
         let x = if self.relu { relu(x) } else { x };
         self.pool.forward(x)
@@ -150,22 +184,22 @@ impl<B: Backend> ConvBlock<B> {
 
 /// The Genomic Benchmarks CNN; build it with [`CnnConfig::init`].
 #[derive(Module, Debug)]
-pub struct Cnn<B: Backend> {
-    pub embedding: Embedding<B>,
-    pub blocks: Vec<ConvBlock<B>>,
-    pub hidden: Linear<B>,
-    pub output: Linear<B>,
+pub struct Cnn {
+    pub embedding: Embedding,
+    pub blocks: Vec<ConvBlock>,
+    pub hidden: Linear,
+    pub output: Linear,
     pub input_len: usize,
     pub n_out: usize,
 }
 
-impl<B: Backend> Cnn<B> {
+impl Cnn {
     /// Raw outputs (logits) of a token batch; padding is an ordinary learned token, as upstream.
     ///
     /// # Shapes
     /// - `tokens`: `[batch, input_len]`
     /// - output: `[batch, n_out]`
-    pub fn forward_tokens(&self, tokens: Tensor<B, 2, burn::tensor::Int>) -> Tensor<B, 2> {
+    pub fn forward_tokens(&self, tokens: Tensor<2, Int>) -> Tensor<2> {
         let [_, len] = tokens.dims();
         assert_eq!(
             len, self.input_len,
@@ -186,13 +220,13 @@ impl<B: Backend> Cnn<B> {
         for block in rest {
             x = block.forward(x);
         }
-        let x: Tensor<B, 2> = x.flatten(1, 2);
+        let x: Tensor<2> = x.flatten(1, 2);
         self.output.forward(self.hidden.forward(x))
     }
 }
 
-impl<B: Backend> SequenceModel<B> for Cnn<B> {
-    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+impl SequenceModel for Cnn {
+    fn forward(&self, batch: &TokenBatch) -> Tensor<2> {
         self.forward_tokens(batch.tokens.clone())
     }
 
@@ -205,20 +239,11 @@ impl<B: Backend> SequenceModel<B> for Cnn<B> {
 mod tests {
     use super::*;
     use crate::classifier::{Objective, Targets};
-    use burn::backend::{Autodiff, Flex};
-    use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-    use burn::tensor::{Int, TensorData};
+    use burn::optim::{AdamConfig, GradientsParams};
+    use burn::tensor::TensorData;
     use rand::{Rng, SeedableRng};
 
-    type B = Flex;
-    type AB = Autodiff<Flex>;
-
-    fn tokens<Bk: Backend>(
-        batch: usize,
-        len: usize,
-        seed: u64,
-        dev: &Bk::Device,
-    ) -> Tensor<Bk, 2, Int> {
+    fn tokens(batch: usize, len: usize, seed: u64, dev: &Device) -> Tensor<2, Int> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let ids: Vec<i64> = (0..batch * len)
             .map(|_| rng.random_range(104..109))
@@ -229,22 +254,22 @@ mod tests {
     #[test]
     fn parameter_count_matches_upstream() {
         // genomic_benchmarks.md §4.3: human_nontata_promoters, V 7, input_len 253 → 67,089.
-        let dev = Default::default();
-        let m = CnnConfig::new(7, 253, 1).init::<B>(&dev);
+        let dev = Device::flex();
+        let m = CnnConfig::new(7, 253, 1).init(&dev);
         assert_eq!(CnnConfig::new(7, 253, 1).flat_len(), Some(100));
         // BatchNorm running statistics are not trainable parameters: 2 × (16 + 8 + 4).
         assert_eq!(m.num_params() - 2 * (16 + 8 + 4), 67_089);
         // demo_coding_vs_intergenomic_seqs: V 7, input_len 202 → flatten 76, 54,801 params.
-        let m = CnnConfig::new(7, 202, 1).init::<B>(&dev);
+        let m = CnnConfig::new(7, 202, 1).init(&dev);
         assert_eq!(m.num_params() - 56, 54_801);
     }
 
     #[test]
     fn output_shapes_binary_and_multiclass() {
-        let dev = Default::default();
+        let dev = Device::flex();
         for n_out in [1usize, 3] {
-            let m = CnnConfig::new(109, 83, n_out).init::<B>(&dev);
-            let y = m.forward_tokens(tokens::<B>(5, 83, 1, &dev));
+            let m = CnnConfig::new(109, 83, n_out).init(&dev);
+            let y = m.forward_tokens(tokens(5, 83, 1, &dev));
             assert_eq!(y.dims(), [5, n_out]);
         }
     }
@@ -267,15 +292,15 @@ mod tests {
 
     #[test]
     fn one_adam_step_lowers_the_loss_on_a_fixed_batch() {
-        let dev = Default::default();
+        let dev = Device::flex().autodiff();
         for (n_out, labels) in [
             (1usize, vec![0i64, 1, 0, 1, 1, 0, 1, 0]),
             (3, vec![0, 1, 2, 0, 1, 2, 0, 1]),
         ] {
             let objective = Objective::for_classes(Some(n_out.max(2)));
-            let mut model = CnnConfig::new(109, 60, n_out).init::<AB>(&dev);
+            let mut model = CnnConfig::new(109, 60, n_out).init(&dev);
             let mut optim = AdamConfig::new().init();
-            let x = tokens::<AB>(8, 60, 3, &dev);
+            let x = tokens(8, 60, 3, &dev);
             let batch = TokenBatch {
                 mask: x.clone().greater_equal_elem(0),
                 tokens: x,

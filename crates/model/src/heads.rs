@@ -27,8 +27,7 @@ pub use text::{T5TextToText, extend_vocab};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::LinearConfig;
-use burn::tensor::Tensor;
-use burn::tensor::backend::Backend;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::{Objective, SequenceModel, TokenBatch};
@@ -217,7 +216,7 @@ impl T5HeadConfig {
     ///
     /// # Panics
     /// If [`T5HeadConfig::validate`] fails; call it first on user input.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> T5Head<B> {
+    pub fn init(&self, device: &Device) -> T5Head {
         if let Err(e) = self.validate() {
             panic!("{e}");
         }
@@ -233,11 +232,7 @@ impl T5HeadConfig {
     /// # Errors
     /// [`HeadError::Pretrained`] when its vocabulary or width differs from `self.t5`,
     /// [`HeadError::Config`] when the configuration is invalid.
-    pub fn init_from<B: Backend>(
-        &self,
-        pretrained: T5Model<B>,
-        device: &B::Device,
-    ) -> Result<T5Head<B>, HeadError> {
+    pub fn init_from(&self, pretrained: T5Model, device: &Device) -> Result<T5Head, HeadError> {
         self.validate()?;
         let (vocab, d_model) = (pretrained.vocab_size(), pretrained.d_model());
         if vocab != self.t5.vocab_size || d_model != self.t5.d_model {
@@ -282,17 +277,19 @@ impl T5HeadConfig {
 }
 
 /// Any of the three heads, so the runner can hold one model type.
+// One value per run; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
-pub enum T5Head<B: Backend> {
+pub enum T5Head {
     /// See [`T5Pooled`].
-    Pooled(T5Pooled<B>),
+    Pooled(T5Pooled),
     /// See [`T5TextToText`].
-    TextToText(T5TextToText<B>),
+    TextToText(T5TextToText),
     /// See [`T5Probe`].
-    Probe(T5Probe<B>),
+    Probe(T5Probe),
 }
 
-impl<B: Backend> T5Head<B> {
+impl T5Head {
     /// Which head this is.
     pub fn kind(&self) -> HeadKind {
         match self {
@@ -303,11 +300,11 @@ impl<B: Backend> T5Head<B> {
     }
 }
 
-impl<B: Backend> SequenceModel<B> for T5Head<B> {
+impl SequenceModel for T5Head {
     /// # Shapes
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`
     /// - output: `[batch, n_out]`
-    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+    fn forward(&self, batch: &TokenBatch) -> Tensor<2> {
         match self {
             T5Head::Pooled(m) => m.forward(batch),
             T5Head::TextToText(m) => m.forward(batch),

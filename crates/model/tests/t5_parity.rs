@@ -10,12 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::backend::Flex;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 use strand_model::t5::{FeedForwardProj, HfLoadError, T5Config, T5Model, shift_right};
-
-type B = Flex;
 
 fn fixture(variant: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -42,7 +39,7 @@ impl Batch {
         self.st().tensor(name).is_ok()
     }
 
-    fn ints<const D: usize>(&self, name: &str) -> Tensor<B, D, Int> {
+    fn ints<const D: usize>(&self, name: &str) -> Tensor<D, Int> {
         let st = self.st();
         let view = st.tensor(name).unwrap();
         assert_eq!(view.dtype(), Dtype::I64, "{name}");
@@ -51,10 +48,7 @@ impl Batch {
             .chunks_exact(8)
             .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
             .collect();
-        Tensor::from_data(
-            TensorData::new(v, view.shape().to_vec()),
-            &Default::default(),
-        )
+        Tensor::from_data(TensorData::new(v, view.shape().to_vec()), &Device::flex())
     }
 
     fn floats(&self, name: &str) -> (Vec<f64>, Vec<usize>) {
@@ -83,16 +77,16 @@ fn config(variant: &str) -> T5Config {
     T5Config::from_hf_json(&text, &path.display().to_string()).unwrap()
 }
 
-fn load(variant: &str) -> T5Model<B> {
+fn load(variant: &str) -> T5Model {
     config(variant)
-        .init::<B>(&Default::default())
+        .init(&Device::flex())
         .load_hf_safetensors(&fixture(variant).join("weights.safetensors"))
         .unwrap()
 }
 
 /// `max|a − b| / max|b|`.
-fn rel_err(got: Tensor<B, 3>, want: &[f64]) -> f64 {
-    let got = got.into_data().to_vec::<f32>().unwrap();
+fn rel_err(got: Tensor<3>, want: &[f64]) -> f64 {
+    let got = got.into_data().try_to_vec::<f32>().unwrap();
     assert_eq!(got.len(), want.len());
     let diff = got
         .iter()
@@ -113,13 +107,13 @@ fn check(variant: &str) {
     let ours = shift_right(labels.clone())
         .into_data()
         .convert::<i64>()
-        .to_vec::<i64>()
+        .try_to_vec::<i64>()
         .unwrap();
     let hf = batch
         .ints::<2>("decoder_input_ids")
         .into_data()
         .convert::<i64>()
-        .to_vec::<i64>()
+        .try_to_vec::<i64>()
         .unwrap();
     assert_eq!(ours, hf, "{variant}: shift_right");
 
@@ -137,7 +131,7 @@ fn check(variant: &str) {
         shift_right(labels.clone()),
         dec_mask,
     );
-    let loss = model.loss(logits.clone(), labels).into_scalar() as f64;
+    let loss = model.loss(logits.clone(), labels).into_scalar::<f32>() as f64;
     let (want_logits, shape) = batch.floats("logits");
     assert_eq!(logits.dims().to_vec(), shape);
     let (want_logits64, _) = batch.floats("logits_f64");
@@ -182,7 +176,7 @@ fn forward_labels_matches_hf_loss() {
         batch.ints("attention_mask"),
         batch.ints("labels"),
     );
-    let loss = out.loss.into_scalar() as f64;
+    let loss = out.loss.into_scalar::<f32>() as f64;
     let want = batch.floats("loss").0[0];
     assert!((loss - want).abs() <= 1e-5, "{loss} vs {want}");
 }
@@ -199,8 +193,14 @@ fn greedy_generation_matches_hf_generate() {
             want.dims()[1],
         );
         assert_eq!(
-            got.into_data().convert::<i64>().to_vec::<i64>().unwrap(),
-            want.into_data().convert::<i64>().to_vec::<i64>().unwrap(),
+            got.into_data()
+                .convert::<i64>()
+                .try_to_vec::<i64>()
+                .unwrap(),
+            want.into_data()
+                .convert::<i64>()
+                .try_to_vec::<i64>()
+                .unwrap(),
             "{variant}"
         );
     }
@@ -235,11 +235,11 @@ fn fixture_configs_read_as_hf_configs() {
 #[test]
 fn load_errors_name_the_tensor() {
     let dir = fixture("untied");
-    let device = Default::default();
+    let device = Device::flex();
     // A model with a wider feed-forward than the checkpoint.
     let err = config("untied")
         .with_d_ff(96)
-        .init::<B>(&device)
+        .init(&device)
         .load_hf_safetensors(&dir.join("weights.safetensors"))
         .unwrap_err();
     match &err {
@@ -261,7 +261,7 @@ fn load_errors_name_the_tensor() {
     // An untied model cannot load the tied checkpoint: it has no lm_head.
     let err = config("tied")
         .with_tie_word_embeddings(false)
-        .init::<B>(&device)
+        .init(&device)
         .load_hf_safetensors(&fixture("tied").join("weights.safetensors"))
         .unwrap_err();
     assert!(
@@ -271,7 +271,7 @@ fn load_errors_name_the_tensor() {
     // A gated-GELU model cannot load the ReLU checkpoint.
     let err = config("tied")
         .with_feed_forward_proj(FeedForwardProj::GatedGelu)
-        .init::<B>(&device)
+        .init(&device)
         .load_hf_safetensors(&fixture("tied").join("weights.safetensors"))
         .unwrap_err();
     assert!(
@@ -281,7 +281,7 @@ fn load_errors_name_the_tensor() {
     );
     // A missing file is an I/O error naming it.
     let err = config("untied")
-        .init::<B>(&device)
+        .init(&device)
         .load_hf_safetensors(&dir.join("nope.safetensors"))
         .unwrap_err();
     assert!(err.to_string().contains("nope.safetensors"), "{err}");

@@ -9,12 +9,11 @@
 //! same in PyTorch.
 
 use crate::config::model_preset::{DataFacts, ModelPreset, ModelSpec};
-use crate::engine::backend::{self, Precision, WithBackend};
+use crate::engine::backend::{self, Precision};
 use anyhow::{Context, Result, anyhow, bail};
-use burn::module::AutodiffModule;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, Optimizer};
-use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::module::Module;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::time::Instant;
@@ -105,12 +104,9 @@ pub fn bench(args: &BenchArgs) -> Result<BenchReport> {
         bail!("--batch, --steps and --warmup must be at least 1");
     }
     let workload = Workload::from_args(args)?;
-    let job = BenchJob {
-        args,
-        workload: &workload,
-        t0,
-    };
-    let timing = backend::dispatch_with_precision(&args.device, precision, job)?;
+    // bf16 is the device's float type, set before any tensor exists on it.
+    let device = backend::train_device(&args.device, precision)?;
+    let timing = time_workload(args, &workload, &device, t0)?;
     Ok(report(args, &workload, timing))
 }
 
@@ -197,73 +193,68 @@ struct Timing {
     peak_mem_bytes: Option<u64>,
 }
 
-struct BenchJob<'a> {
-    args: &'a BenchArgs,
-    workload: &'a Workload,
+/// Times training steps of `workload` on `device` (with autodiff); `t0` is the start of the
+/// command (for the cold start).
+fn time_workload(
+    a: &BenchArgs,
+    workload: &Workload,
+    device: &Device,
     t0: Instant,
-}
-
-impl WithBackend for BenchJob<'_> {
-    type Output = Timing;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Timing> {
-        let a = self.args;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-        match self.workload {
-            Workload::Cnn(config) => {
-                let model = config.init::<B>(&device);
-                let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-                let tokens = cnn_tokens::<B>(a.batch, a.seq_len, &mut rng, &device);
-                let labels: Vec<i64> = (0..a.batch).map(|_| rng.random_range(0..2)).collect();
-                let targets = Targets::Classes(Tensor::from_data(
-                    TensorData::new(labels, [a.batch]),
-                    &device,
-                ));
-                let objective = Objective::BinaryLogit;
-                time_training::<B, _, _>(model, a, &device, self.t0, |model| {
-                    let loss = objective.loss(model.forward_tokens(tokens.clone()), &targets);
-                    let grads = GradientsParams::from_grads(loss.backward(), &model);
-                    (optim.step(1e-3, model, grads), loss)
-                })
-            }
-            Workload::T5(config) => {
-                let model = config.init::<B>(&device);
-                let mut optim = AdamWConfig::new().init();
-                let ids = random_ids::<B>(a.batch, a.seq_len, config.vocab_size, &mut rng, &device);
-                let mask = Tensor::<B, 2, Int>::ones([a.batch, a.seq_len], &device);
-                let labels =
-                    random_ids::<B>(a.batch, a.dec_len, config.vocab_size, &mut rng, &device);
-                time_training::<B, _, _>(model, a, &device, self.t0, |model| {
-                    let out = model.forward_labels(ids.clone(), mask.clone(), labels.clone());
-                    let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-                    (optim.step(1e-4, model, grads), out.loss)
-                })
-            }
+) -> Result<Timing> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    match workload {
+        Workload::Cnn(config) => {
+            let model = config.init(device);
+            let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+            let tokens = cnn_tokens(a.batch, a.seq_len, &mut rng, device);
+            let labels: Vec<i64> = (0..a.batch).map(|_| rng.random_range(0..2)).collect();
+            let targets = Targets::Classes(Tensor::from_data(
+                TensorData::new(labels, [a.batch]),
+                device,
+            ));
+            let objective = Objective::BinaryLogit;
+            time_training(model, a, device, t0, |model| {
+                let loss = objective.loss(model.forward_tokens(tokens.clone()), &targets);
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                (optim.step(1e-3, model, grads), loss)
+            })
+        }
+        Workload::T5(config) => {
+            let model = config.init(device);
+            let mut optim = AdamWConfig::new().init();
+            let ids = random_ids(a.batch, a.seq_len, config.vocab_size, &mut rng, device);
+            let mask = Tensor::<2, Int>::ones([a.batch, a.seq_len], device);
+            let labels = random_ids(a.batch, a.dec_len, config.vocab_size, &mut rng, device);
+            time_training(model, a, device, t0, |model| {
+                let out = model.forward_labels(ids.clone(), mask.clone(), labels.clone());
+                let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+                (optim.step(1e-4, model, grads), out.loss)
+            })
         }
     }
 }
 
 /// Runs the warm-up and timed steps of `step` (one training step: returns the updated model and
 /// the step's loss).
-fn time_training<B, M, F>(
+fn time_training<M, F>(
     mut model: M,
     a: &BenchArgs,
-    device: &B::Device,
+    device: &Device,
     t0: Instant,
     mut step: F,
 ) -> Result<Timing>
 where
-    B: AutodiffBackend,
-    M: AutodiffModule<B>,
-    F: FnMut(M) -> (M, Tensor<B, 1>),
+    M: Module,
+    F: FnMut(M) -> (M, Tensor<1>),
 {
     let params = model.num_params();
-    let sync = || B::sync(device).map_err(|e| anyhow!("device error: {e:?}"));
+    let sync = || device.sync().map_err(|e| anyhow!("device error: {e:?}"));
 
     // Cold start: construction (already done), first step, loss on the host.
     let (m, loss) = step(model);
     model = m;
-    check_finite(loss.into_scalar_f32(), "first")?;
+    // The loss as an `f32` whatever the device's float type (bf16 included).
+    check_finite(loss.into_scalar::<f32>(), "first")?;
     sync()?;
     let first_step_s = t0.elapsed().as_secs_f64();
 
@@ -279,7 +270,7 @@ where
         model = m;
         last = Some(loss);
     }
-    let final_loss = last.expect("steps ≥ 1").into_scalar_f32();
+    let final_loss = last.expect("steps ≥ 1").into_scalar::<f32>();
     sync()?;
     let step_s = start.elapsed().as_secs_f64() / a.steps as f64;
     check_finite(final_loss, "last")?;
@@ -294,21 +285,6 @@ where
     })
 }
 
-trait ScalarF32 {
-    fn into_scalar_f32(self) -> f32;
-}
-
-impl<B: AutodiffBackend> ScalarF32 for Tensor<B, 1> {
-    /// The loss as an `f32` whatever the backend's float type (bf16 included).
-    fn into_scalar_f32(self) -> f32 {
-        self.into_data()
-            .convert::<f32>()
-            .to_vec::<f32>()
-            .map(|v| v[0])
-            .unwrap_or(f32::NAN)
-    }
-}
-
 fn check_finite(loss: f32, which: &str) -> Result<()> {
     if !loss.is_finite() {
         bail!("the {which} benchmark step produced a non-finite loss ({loss})");
@@ -320,12 +296,7 @@ fn check_finite(loss: f32, which: &str) -> Result<()> {
 ///
 /// # Shapes
 /// - output: `[batch, len + 2]`
-fn cnn_tokens<B: AutodiffBackend>(
-    batch: usize,
-    len: usize,
-    rng: &mut impl Rng,
-    device: &B::Device,
-) -> Tensor<B, 2, Int> {
+fn cnn_tokens(batch: usize, len: usize, rng: &mut impl Rng, device: &Device) -> Tensor<2, Int> {
     let mut ids = Vec::with_capacity(batch * (len + 2));
     for _ in 0..batch {
         ids.push(BOS as i64);
@@ -339,13 +310,13 @@ fn cnn_tokens<B: AutodiffBackend>(
 ///
 /// # Shapes
 /// - output: `[batch, len]`
-fn random_ids<B: AutodiffBackend>(
+fn random_ids(
     batch: usize,
     len: usize,
     vocab: usize,
     rng: &mut impl Rng,
-    device: &B::Device,
-) -> Tensor<B, 2, Int> {
+    device: &Device,
+) -> Tensor<2, Int> {
     let lo = (FIRST_REGULAR as i64).min(vocab as i64 - 1);
     let ids: Vec<i64> = (0..batch * len)
         .map(|_| rng.random_range(lo..vocab as i64))
@@ -533,7 +504,6 @@ pub fn print_human(r: &BenchReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::Module;
 
     fn args(model: &str, batch: usize, seq_len: usize) -> BenchArgs {
         BenchArgs {
@@ -553,12 +523,8 @@ mod tests {
 
     fn measure(a: &BenchArgs) -> BenchReport {
         let w = Workload::from_args(a).unwrap();
-        let job = BenchJob {
-            args: a,
-            workload: &w,
-            t0: Instant::now(),
-        };
-        let t = backend::dispatch_with_precision("cpu", Precision::F32, job).unwrap();
+        let device = backend::train_device("cpu", Precision::F32).unwrap();
+        let t = time_workload(a, &w, &device, Instant::now()).unwrap();
         report(a, &w, t)
     }
 
@@ -568,7 +534,7 @@ mod tests {
         assert_eq!(
             r.params,
             CnnConfig::new(109, 62, 1)
-                .init::<crate::engine::backend::CpuTrain>(&Default::default())
+                .init(&backend::cpu())
                 .num_params()
         );
         assert!(r.samples_per_s > 0.0 && r.final_loss.is_finite());

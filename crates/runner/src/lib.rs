@@ -10,7 +10,7 @@
 //!   [`pretrain`]: span-corruption pretraining. Both train on the [`engine`].
 //! - [`config`]: the experiment config (TOML + flags) and its expansion into run configs;
 //!   model presets.
-//! - [`engine`]: backend and precision, batching, the optimizer step (accumulation, clipping,
+//! - [`engine`]: devices and precision, batching, the optimizer step (accumulation, clipping,
 //!   schedule), training state and RNG, atomic checkpoints, typed metric lines, Ctrl-C.
 
 pub mod bench;

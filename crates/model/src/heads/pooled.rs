@@ -3,7 +3,6 @@
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear};
-use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor};
 
 use crate::classifier::{SequenceModel, TokenBatch};
@@ -13,20 +12,20 @@ use crate::t5::stack::T5Stack;
 /// The token embedding and encoder stack of a T5 (the decoder and LM head are not kept).
 /// Field names match [`crate::t5::T5Model`]'s.
 #[derive(Module, Debug)]
-pub struct T5Encoder<B: Backend> {
+pub struct T5Encoder {
     /// Token embedding `[vocab, d_model]`.
-    pub shared: Embedding<B>,
+    pub shared: Embedding,
     /// Bidirectional encoder.
-    pub encoder: T5Stack<B>,
+    pub encoder: T5Stack,
 }
 
-impl<B: Backend> T5Encoder<B> {
+impl T5Encoder {
     /// Encoder states, exactly as [`crate::t5::T5Model::encode`].
     ///
     /// # Shapes
     /// - tokens, mask: `[batch, len]` (mask true on real tokens)
     /// - output: `[batch, len, d_model]`
-    pub fn encode(&self, tokens: Tensor<B, 2, Int>, mask: Tensor<B, 2, Bool>) -> Tensor<B, 3> {
+    pub fn encode(&self, tokens: Tensor<2, Int>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let padding = key_padding_mask(mask.int());
         self.encoder
             .forward(crate::ops::embed(&self.shared, tokens), Some(padding), None)
@@ -41,23 +40,6 @@ impl<B: Backend> T5Encoder<B> {
     pub fn vocab_size(&self) -> usize {
         self.shared.weight.shape().dims::<2>()[0]
     }
-
-    /// Sets every dropout probability of the stack to 0 (a frozen feature extractor).
-    pub(crate) fn without_dropout(mut self) -> Self {
-        let stack = &mut self.encoder;
-        stack.dropout.prob = 0.0;
-        for block in &mut stack.block {
-            block.self_attention.dropout.prob = 0.0;
-            block.self_attention.attention.dropout.prob = 0.0;
-            if let Some(cross) = block.cross_attention.as_mut() {
-                cross.dropout.prob = 0.0;
-                cross.attention.dropout.prob = 0.0;
-            }
-            block.ff.dropout.prob = 0.0;
-            block.ff.dense_relu_dense.dropout.prob = 0.0;
-        }
-        self
-    }
 }
 
 /// Mean of `states` over the positions where `mask` is true; a row without any real token gives
@@ -67,7 +49,7 @@ impl<B: Backend> T5Encoder<B> {
 /// - states: `[batch, len, d]`
 /// - mask: `[batch, len]`
 /// - output: `[batch, d]`
-pub fn masked_mean<B: Backend>(states: Tensor<B, 3>, mask: Tensor<B, 2, Bool>) -> Tensor<B, 2> {
+pub fn masked_mean(states: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<2> {
     let [batch, len, d] = states.dims();
     let weights = mask.float().reshape([batch, len, 1]);
     let count = weights
@@ -75,26 +57,26 @@ pub fn masked_mean<B: Backend>(states: Tensor<B, 3>, mask: Tensor<B, 2, Bool>) -
         .sum_dim(1)
         .clamp_min(1.0)
         .reshape([batch, 1]);
-    let total: Tensor<B, 2> = (states * weights).sum_dim(1).reshape([batch, d]);
+    let total: Tensor<2> = (states * weights).sum_dim(1).reshape([batch, d]);
     total / count
 }
 
 /// Encoder → mean over real tokens → linear `d_model → n_out`. Everything trains.
 #[derive(Module, Debug)]
-pub struct T5Pooled<B: Backend> {
+pub struct T5Pooled {
     /// Embedding and encoder.
-    pub encoder: T5Encoder<B>,
+    pub encoder: T5Encoder,
     /// Output layer `d_model → n_out` (with bias).
-    pub head: Linear<B>,
+    pub head: Linear,
 }
 
-impl<B: Backend> T5Pooled<B> {
+impl T5Pooled {
     /// Pooled encoder features.
     ///
     /// # Shapes
     /// - batch: `[batch, len]`
     /// - output: `[batch, d_model]`
-    pub fn features(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+    pub fn features(&self, batch: &TokenBatch) -> Tensor<2> {
         let states = self
             .encoder
             .encode(batch.tokens.clone(), batch.mask.clone());
@@ -102,11 +84,11 @@ impl<B: Backend> T5Pooled<B> {
     }
 }
 
-impl<B: Backend> SequenceModel<B> for T5Pooled<B> {
+impl SequenceModel for T5Pooled {
     /// # Shapes
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`
     /// - output: `[batch, n_out]`
-    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+    fn forward(&self, batch: &TokenBatch) -> Tensor<2> {
         self.head.forward(self.features(batch))
     }
 
@@ -115,22 +97,22 @@ impl<B: Backend> SequenceModel<B> for T5Pooled<B> {
     }
 }
 
-/// Linear probe: a frozen encoder (its parameters are marked `no_grad`, its output is detached,
-/// and it runs without dropout) → mean over real tokens → linear `d_model → n_out`. Only the
-/// linear layer trains.
+/// Linear probe: a frozen encoder ([`Module::freeze`]: its parameters do not require gradients
+/// and its dropout layers are off; its output is detached) → mean over real tokens → linear
+/// `d_model → n_out`. Only the linear layer trains.
 #[derive(Module, Debug)]
-pub struct T5Probe<B: Backend> {
+pub struct T5Probe {
     /// Frozen embedding and encoder.
-    pub encoder: T5Encoder<B>,
+    pub encoder: T5Encoder,
     /// Output layer `d_model → n_out` (with bias), the only trained parameters.
-    pub head: Linear<B>,
+    pub head: Linear,
 }
 
-impl<B: Backend> T5Probe<B> {
+impl T5Probe {
     /// Freezes `encoder` and puts `head` on top.
-    pub fn new(encoder: T5Encoder<B>, head: Linear<B>) -> Self {
+    pub fn new(encoder: T5Encoder, head: Linear) -> Self {
         T5Probe {
-            encoder: encoder.without_dropout().no_grad(),
+            encoder: encoder.freeze(),
             head,
         }
     }
@@ -140,7 +122,7 @@ impl<B: Backend> T5Probe<B> {
     /// # Shapes
     /// - batch: `[batch, len]`
     /// - output: `[batch, d_model]`
-    pub fn features(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+    pub fn features(&self, batch: &TokenBatch) -> Tensor<2> {
         let states = self
             .encoder
             .encode(batch.tokens.clone(), batch.mask.clone())
@@ -149,11 +131,11 @@ impl<B: Backend> T5Probe<B> {
     }
 }
 
-impl<B: Backend> SequenceModel<B> for T5Probe<B> {
+impl SequenceModel for T5Probe {
     /// # Shapes
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`
     /// - output: `[batch, n_out]`
-    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+    fn forward(&self, batch: &TokenBatch) -> Tensor<2> {
         self.head.forward(self.features(batch))
     }
 

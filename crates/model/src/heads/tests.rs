@@ -1,12 +1,18 @@
 use super::*;
 use crate::classifier::Targets;
 use crate::tokenize::PAD;
-use burn::backend::{Autodiff, Flex};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Bool, Int, TensorData};
 
-type F = Flex;
-type A = Autodiff<Flex>;
+/// The CPU device, without autodiff (inference).
+fn plain() -> Device {
+    Device::flex()
+}
+
+/// The CPU device with autodiff (training).
+fn training() -> Device {
+    Device::flex().autodiff()
+}
 
 const VOCAB: usize = 110;
 
@@ -22,7 +28,7 @@ fn tiny() -> T5Config {
 }
 
 /// Rows of regular tokens (ids 104..110), right-padded with PAD to `len`.
-fn batch<B: Backend>(rows: &[&[i64]], len: usize, device: &B::Device) -> TokenBatch<B> {
+fn batch(rows: &[&[i64]], len: usize, device: &Device) -> TokenBatch {
     let mut ids = Vec::new();
     let mut mask = Vec::new();
     for r in rows {
@@ -33,8 +39,8 @@ fn batch<B: Backend>(rows: &[&[i64]], len: usize, device: &B::Device) -> TokenBa
         mask.extend(std::iter::repeat_n(false, len - r.len()));
     }
     TokenBatch {
-        tokens: Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [rows.len(), len]), device),
-        mask: Tensor::<B, 2, Bool>::from_data(TensorData::new(mask, [rows.len(), len]), device),
+        tokens: Tensor::<2, Int>::from_data(TensorData::new(ids, [rows.len(), len]), device),
+        mask: Tensor::<2, Bool>::from_data(TensorData::new(mask, [rows.len(), len]), device),
     }
 }
 
@@ -45,11 +51,9 @@ const ROWS: [&[i64]; 4] = [
     &[107, 1],
 ];
 
-fn max_abs_diff<B: Backend, const D: usize>(a: Tensor<B, D>, b: Tensor<B, D>) -> f32 {
-    (a - b).abs().max().into_scalar().elem()
+fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    (a - b).abs().max().into_scalar()
 }
-
-use burn::tensor::ElementConversion;
 
 fn bins() -> LabelBins {
     LabelBins::quantiles(&[0.1, 0.5, 0.9, 1.3, 2.0, 2.2, 3.5, 4.0], 4).unwrap()
@@ -78,9 +82,9 @@ fn configs() -> Vec<(T5HeadConfig, usize)> {
 
 #[test]
 fn output_shapes_of_every_head_and_task_kind() {
-    let device = Default::default();
+    let device = plain();
     for (config, want) in configs() {
-        let head = config.init::<F>(&device);
+        let head = config.init(&device);
         assert_eq!(head.kind(), config.kind);
         assert_eq!(head.n_out(), want, "{:?}", config.kind);
         let out = head.forward(&batch(&ROWS, 7, &device));
@@ -91,16 +95,16 @@ fn output_shapes_of_every_head_and_task_kind() {
             config.kind,
             config.objective
         );
-        assert!(!out.is_nan().any().into_scalar());
+        assert!(!out.is_nan().any().into_scalar::<bool>());
     }
 }
 
 #[test]
 fn extra_padding_does_not_change_any_head_output() {
-    let device = Default::default();
-    F::seed(&device, 11);
+    let device = plain();
+    device.seed(11);
     for (config, _) in configs() {
-        let head = config.init::<F>(&device);
+        let head = config.init(&device);
         let a = head.forward(&batch(&ROWS, 6, &device));
         let b = head.forward(&batch(&ROWS, 13, &device));
         let d = max_abs_diff(a.clone(), b);
@@ -119,39 +123,39 @@ fn extra_padding_does_not_change_any_head_output() {
 
 #[test]
 fn masked_mean_ignores_padding_and_handles_empty_rows() {
-    let device = Default::default();
-    let states = Tensor::<F, 3>::from_data(
+    let device = plain();
+    let states = Tensor::<3>::from_data(
         TensorData::from([
             [[1.0f32, 2.0], [3.0, 4.0], [100.0, 100.0]],
             [[5.0, 6.0], [7.0, 8.0], [9.0, 9.0]],
         ]),
         &device,
     );
-    let mask = Tensor::<F, 2, Bool>::from_data(
+    let mask = Tensor::<2, Bool>::from_data(
         TensorData::from([[true, true, false], [false, false, false]]),
         &device,
     );
     let m = masked_mean(states, mask)
         .into_data()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .unwrap();
     assert_eq!(m, vec![2.0, 3.0, 0.0, 0.0]);
 }
 
 #[test]
 fn text_to_text_equals_first_decoder_step_logits_at_the_label_ids() {
-    let device = Default::default();
-    F::seed(&device, 5);
+    let device = plain();
+    device.seed(5);
     let config = T5HeadConfig::for_task(tiny(), HeadKind::TextToText, Some(5), None).unwrap();
     assert_eq!(config.label_ids(), VOCAB..VOCAB + 5);
-    let T5Head::TextToText(head) = config.init::<F>(&device) else {
+    let T5Head::TextToText(head) = config.init(&device) else {
         panic!("not a text-to-text head")
     };
     assert_eq!(head.label_ids(), VOCAB..VOCAB + 5);
     assert_eq!(head.t5.vocab_size(), VOCAB + 5);
     let b = batch(&ROWS, 8, &device);
     let out = head.forward(&b);
-    let dec = Tensor::<F, 2, Int>::zeros([4, 1], &device);
+    let dec = Tensor::<2, Int>::zeros([4, 1], &device);
     let full = head
         .t5
         .forward(b.tokens.clone(), b.mask.clone().int(), dec, None);
@@ -162,13 +166,13 @@ fn text_to_text_equals_first_decoder_step_logits_at_the_label_ids() {
 
 #[test]
 fn extending_the_vocabulary_keeps_the_pretrained_logits() {
-    let device = Default::default();
-    F::seed(&device, 9);
+    let device = plain();
+    device.seed(9);
     for tied in [false, true] {
         let t5 = tiny().with_tie_word_embeddings(tied);
-        let pretrained = t5.init::<F>(&device);
+        let pretrained = t5.init(&device);
         let b = batch(&ROWS, 7, &device);
-        let dec = Tensor::<F, 2, Int>::from_data(TensorData::from([[0i64, 105]; 4]), &device);
+        let dec = Tensor::<2, Int>::from_data(TensorData::from([[0i64, 105]; 4]), &device);
         let before = pretrained.forward(b.tokens.clone(), b.mask.clone().int(), dec.clone(), None);
         let config = T5HeadConfig::for_task(t5, HeadKind::TextToText, Some(3), None).unwrap();
         let T5Head::TextToText(head) = config.init_from(pretrained, &device).unwrap() else {
@@ -180,7 +184,7 @@ fn extending_the_vocabulary_keeps_the_pretrained_logits() {
         assert!(d < 1e-5, "tied {tied}: {d}");
         // New label logits have unit scale, not the ±√d_model of an N(0, 1) LM head.
         let labels = after.narrow(2, VOCAB, 3);
-        let rms: f32 = labels.powf_scalar(2.0).mean().sqrt().into_scalar().elem();
+        let rms: f32 = labels.powf_scalar(2.0).mean().sqrt().into_scalar::<f32>();
         assert!(
             rms > 0.05 && rms < 3.0,
             "tied {tied}: label logit rms {rms}"
@@ -190,14 +194,14 @@ fn extending_the_vocabulary_keeps_the_pretrained_logits() {
 
 #[test]
 fn init_from_checks_the_pretrained_shape() {
-    let device = Default::default();
+    let device = plain();
     let config = T5HeadConfig::for_task(tiny(), HeadKind::Pooled, Some(2), None).unwrap();
     let mut wider = tiny();
     wider.vocab_size = VOCAB + 1;
-    let other = wider.init::<F>(&device);
+    let other = wider.init(&device);
     let e = config.init_from(other, &device).unwrap_err().to_string();
     assert!(e.contains("vocabulary 111"), "{e}");
-    let deeper = tiny().with_num_layers(3).init::<F>(&device);
+    let deeper = tiny().with_num_layers(3).init(&device);
     assert!(config.init_from(deeper, &device).is_err());
 }
 
@@ -229,7 +233,7 @@ fn config_validation_and_round_trip() {
 }
 
 /// Targets for `config`'s objective on the four rows.
-fn targets<B: Backend>(config: &T5HeadConfig, device: &B::Device) -> Targets<B> {
+fn targets(config: &T5HeadConfig, device: &Device) -> Targets {
     match config.objective {
         Objective::Regression => Targets::Values(Tensor::from_data(
             TensorData::from([0.5f32, -1.0, 2.0, 0.0]),
@@ -245,22 +249,18 @@ fn targets<B: Backend>(config: &T5HeadConfig, device: &B::Device) -> Targets<B> 
 
 #[test]
 fn one_adam_step_lowers_the_loss_of_every_head() {
-    let device = Default::default();
-    A::seed(&device, 3);
+    let device = training();
+    device.seed(3);
     for (config, _) in configs() {
-        let mut head = config.init::<A>(&device);
+        let mut head = config.init(&device);
         let b = batch(&ROWS, 7, &device);
-        let t = targets::<A>(&config, &device);
+        let t = targets(&config, &device);
         let mut optim = AdamConfig::new().init();
         let loss = config.objective.loss(head.forward(&b), &t);
-        let before: f32 = loss.clone().into_scalar().elem();
+        let before: f32 = loss.clone().into_scalar();
         let grads = GradientsParams::from_grads(loss.backward(), &head);
         head = optim.step(1e-2, head, grads);
-        let after: f32 = config
-            .objective
-            .loss(head.forward(&b), &t)
-            .into_scalar()
-            .elem();
+        let after: f32 = config.objective.loss(head.forward(&b), &t).into_scalar();
         assert!(
             after < before,
             "{} {:?}: loss {before} → {after}",
@@ -272,13 +272,13 @@ fn one_adam_step_lowers_the_loss_of_every_head() {
 
 #[test]
 fn probe_step_changes_only_the_linear_layer() {
-    let device = Default::default();
-    A::seed(&device, 4);
+    let device = training();
+    device.seed(4);
     let config = T5HeadConfig::for_task(tiny(), HeadKind::Probe, Some(5), None).unwrap();
-    let T5Head::Probe(mut probe) = config.init::<A>(&device) else {
+    let T5Head::Probe(mut probe) = config.init(&device) else {
         panic!("not a probe")
     };
-    let snapshot = |p: &T5Probe<A>| {
+    let snapshot = |p: &T5Probe| {
         let enc = &p.encoder;
         (
             enc.shared.weight.val().into_data(),
@@ -297,7 +297,7 @@ fn probe_step_changes_only_the_linear_layer() {
     let b = batch(&ROWS, 7, &device);
     let loss = config
         .objective
-        .loss(probe.forward(&b), &targets::<A>(&config, &device));
+        .loss(probe.forward(&b), &targets(&config, &device));
     let grads = GradientsParams::from_grads(loss.backward(), &probe);
     let mut optim = AdamConfig::new().init();
     probe = optim.step(1e-2, probe, grads);
@@ -313,15 +313,15 @@ fn ordinal_scores_are_label_probabilities_with_a_continuous_expectation() {
     // The runner turns text-to-text outputs into probabilities with Objective::scores; the
     // metrics then use the expected level Σ p_k·k (strand_data::metrics::expected_index), which
     // is continuous, unlike the argmax level.
-    let device = Default::default();
-    F::seed(&device, 8);
+    let device = plain();
+    device.seed(8);
     let config = T5HeadConfig::for_task(tiny(), HeadKind::TextToText, Some(5), None).unwrap();
-    let head = config.init::<F>(&device);
+    let head = config.init(&device);
     let probs = config
         .objective
         .scores(head.forward(&batch(&ROWS, 7, &device)))
         .into_data()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .unwrap();
     assert_eq!(probs.len(), 4 * 5);
     for row in probs.chunks_exact(5) {

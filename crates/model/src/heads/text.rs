@@ -10,8 +10,7 @@
 //! sentinels. [`extend_vocab`] appends the rows to the shared embedding and (untied) LM head.
 
 use burn::module::Module;
-use burn::tensor::backend::Backend;
-use burn::tensor::{Distribution, Int, Tensor};
+use burn::tensor::{Device, Distribution, Int, Tensor};
 
 use crate::classifier::{SequenceModel, TokenBatch};
 use crate::t5::T5Model;
@@ -19,34 +18,34 @@ use crate::tokenize::PAD;
 
 /// T5 encoder–decoder whose output is the first decoder step's logits at the label tokens.
 #[derive(Module, Debug)]
-pub struct T5TextToText<B: Backend> {
+pub struct T5TextToText {
     /// The model, vocabulary already extended by the label tokens.
-    pub t5: T5Model<B>,
+    pub t5: T5Model,
     /// Id of label token 0 (= the tokenizer's vocabulary size).
     pub first_label: usize,
     /// Number of label tokens.
     pub n_labels: usize,
 }
 
-impl<B: Backend> T5TextToText<B> {
+impl T5TextToText {
     /// Ids of the label tokens, `first_label .. first_label + n_labels`.
     pub fn label_ids(&self) -> std::ops::Range<usize> {
         self.first_label..self.first_label + self.n_labels
     }
 }
 
-impl<B: Backend> SequenceModel<B> for T5TextToText<B> {
+impl SequenceModel for T5TextToText {
     /// Encoder over the batch, decoder once from `[PAD]`, LM-head logits at the label ids.
     ///
     /// # Shapes
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`
     /// - output: `[batch, n_labels]`
-    fn forward(&self, batch: &TokenBatch<B>) -> Tensor<B, 2> {
+    fn forward(&self, batch: &TokenBatch) -> Tensor<2> {
         let [b, _] = batch.tokens.dims();
         let device = batch.tokens.device();
         let mask = batch.mask.clone().int();
         let enc = self.t5.encode(batch.tokens.clone(), mask.clone());
-        let start = Tensor::<B, 2, Int>::full([b, 1], PAD as i64, &device);
+        let start = Tensor::<2, Int>::full([b, 1], PAD as i64, &device);
         let logits = self.t5.decode(start, None, enc, mask); // [b, 1, vocab]
         logits
             .narrow(2, self.first_label, self.n_labels)
@@ -66,20 +65,16 @@ impl<B: Backend> SequenceModel<B> for T5TextToText<B> {
 /// # Shapes
 /// - `shared.weight`: `[V, d]` → `[V + extra, d]`
 /// - `lm_head.weight` (burn's `[d_input, d_output]` layout): `[d, V]` → `[d, V + extra]`
-pub fn extend_vocab<B: Backend>(
-    mut model: T5Model<B>,
-    extra: usize,
-    device: &B::Device,
-) -> T5Model<B> {
+pub fn extend_vocab(mut model: T5Model, extra: usize, device: &Device) -> T5Model {
     if extra == 0 {
         return model;
     }
     let d = model.d_model();
-    let rows = Tensor::<B, 2>::random([extra, d], Distribution::Normal(0.0, 1.0), device);
+    let rows = Tensor::<2>::random([extra, d], Distribution::Normal(0.0, 1.0), device);
     model.shared.weight = model.shared.weight.map(|w| append(w, rows, 0));
     if let Some(mut head) = model.lm_head.take() {
         let std = (d as f64).powf(-0.5);
-        let cols = Tensor::<B, 2>::random([d, extra], Distribution::Normal(0.0, std), device);
+        let cols = Tensor::<2>::random([d, extra], Distribution::Normal(0.0, std), device);
         head.weight = head.weight.map(|w| append(w, cols, 1));
         model.lm_head = Some(head);
     }
@@ -87,7 +82,7 @@ pub fn extend_vocab<B: Backend>(
 }
 
 /// `cat([w, extra], dim)` as a fresh leaf tensor that requires gradients exactly when `w` did.
-fn append<B: Backend>(w: Tensor<B, 2>, extra: Tensor<B, 2>, dim: usize) -> Tensor<B, 2> {
+fn append(w: Tensor<2>, extra: Tensor<2>, dim: usize) -> Tensor<2> {
     let require_grad = w.is_require_grad();
     Tensor::cat(vec![w.detach(), extra], dim)
         .detach()

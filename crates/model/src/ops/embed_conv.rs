@@ -18,7 +18,6 @@
 use super::lookup::{Lookup, one_hot};
 use burn::nn::conv::Conv1d;
 use burn::nn::{Embedding, PaddingConfig1d};
-use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 /// `conv.forward(embedding.forward(ids).swap_dims(1, 2))`, computed with the embedding folded
@@ -28,26 +27,22 @@ use burn::tensor::{Int, Tensor};
 /// # Shapes
 /// - `ids`: `[batch, len]`
 /// - output: `[batch, c_out, len − kernel + 1]`
-pub fn embedding_conv1d<B: Backend>(
-    embedding: &Embedding<B>,
-    conv: &Conv1d<B>,
-    ids: Tensor<B, 2, Int>,
-) -> Tensor<B, 3> {
-    let lookup = Lookup::for_backend::<B>(&ids.device());
+pub fn embedding_conv1d(embedding: &Embedding, conv: &Conv1d, ids: Tensor<2, Int>) -> Tensor<3> {
+    let lookup = Lookup::for_device(&ids.device());
     embedding_conv1d_with(embedding, conv, ids, lookup)
 }
 
-/// [`embedding_conv1d`] with the lookup given instead of picked for the backend.
+/// [`embedding_conv1d`] with the lookup given instead of picked for the device.
 ///
 /// # Shapes
 /// - `ids`: `[batch, len]`
 /// - output: `[batch, c_out, len − kernel + 1]`
-pub fn embedding_conv1d_with<B: Backend>(
-    embedding: &Embedding<B>,
-    conv: &Conv1d<B>,
-    ids: Tensor<B, 2, Int>,
+pub fn embedding_conv1d_with(
+    embedding: &Embedding,
+    conv: &Conv1d,
+    ids: Tensor<2, Int>,
     lookup: Lookup,
-) -> Tensor<B, 3> {
+) -> Tensor<3> {
     let [_, len] = ids.dims();
     let foldable = conv.stride == 1
         && conv.dilation == 1
@@ -78,13 +73,13 @@ pub fn embedding_conv1d_with<B: Backend>(
 /// - `weight`: `[c_out, c_in, kernel]`
 /// - `bias`: `[c_out]`
 /// - output: `[batch, c_out, len − kernel + 1]`
-fn fold<B: Backend>(
-    ids: Tensor<B, 2, Int>,
-    table: Tensor<B, 2>,
-    weight: Tensor<B, 3>,
-    bias: Option<Tensor<B, 1>>,
+fn fold(
+    ids: Tensor<2, Int>,
+    table: Tensor<2>,
+    weight: Tensor<3>,
+    bias: Option<Tensor<1>>,
     lookup: Lookup,
-) -> Tensor<B, 3> {
+) -> Tensor<3> {
     let [vocab, c_in] = table.dims();
     let [c_out, w_in, kernel] = weight.dims();
     assert_eq!(
@@ -131,7 +126,7 @@ fn fold<B: Backend>(
     // against K stacked identities (its backward is a matrix product too, where a `sum_dim`
     // over the middle axis would broadcast in the backward pass).
     let gathered = burn::tensor::module::embedding(m, idx).reshape([batch * t, kernel * c_out]);
-    let sum_k = Tensor::<B, 2>::eye(c_out, &device).repeat_dim(0, kernel);
+    let sum_k = Tensor::<2>::eye(c_out, &device).repeat_dim(0, kernel);
     let out = gathered.matmul(sum_k).reshape([batch, t, c_out]);
     let out = match bias {
         Some(b) => out + b.reshape([1, 1, c_out]),
@@ -143,28 +138,25 @@ fn fold<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::{Autodiff, Flex};
     use burn::nn::EmbeddingConfig;
     use burn::nn::conv::Conv1dConfig;
-    use burn::tensor::{Distribution, Tolerance};
+    use burn::tensor::{Device, Distribution, Tolerance};
 
-    type AB = Autodiff<Flex>;
-
-    fn ids(batch: usize, len: usize, vocab: usize) -> Tensor<AB, 2, Int> {
+    fn ids(batch: usize, len: usize, vocab: usize) -> Tensor<2, Int> {
         Tensor::random(
             [batch, len],
             Distribution::Uniform(0.0, vocab as f64),
-            &Default::default(),
+            &Device::flex().autodiff(),
         )
     }
 
-    fn reference(e: &Embedding<AB>, c: &Conv1d<AB>, x: Tensor<AB, 2, Int>) -> Tensor<AB, 3> {
+    fn reference(e: &Embedding, c: &Conv1d, x: Tensor<2, Int>) -> Tensor<3> {
         c.forward(e.forward(x).swap_dims(1, 2))
     }
 
     #[test]
     fn matches_embedding_then_conv1d_outputs_and_gradients_with_either_lookup() {
-        let dev = Default::default();
+        let dev = Device::flex().autodiff();
         for (vocab, c_in, c_out, kernel, bias, lookup) in [
             (109, 100, 16, 8, true, Lookup::Gather),
             (7, 5, 3, 1, false, Lookup::Gather),
@@ -173,12 +165,12 @@ mod tests {
             (7, 5, 3, 1, false, Lookup::OneHot),
             (12, 4, 6, 3, true, Lookup::OneHot),
         ] {
-            let e = EmbeddingConfig::new(vocab, c_in).init::<AB>(&dev);
+            let e = EmbeddingConfig::new(vocab, c_in).init(&dev);
             let c = Conv1dConfig::new(c_in, c_out, kernel)
                 .with_bias(bias)
-                .init::<AB>(&dev);
+                .init(&dev);
             let x = ids(3, 29, vocab);
-            let probe = Tensor::<AB, 3>::random(
+            let probe = Tensor::<3>::random(
                 [3, c_out, 29 - kernel + 1],
                 Distribution::Normal(0.0, 1.0),
                 &dev,
@@ -205,12 +197,12 @@ mod tests {
 
     #[test]
     fn unfoldable_convolutions_take_the_plain_path() {
-        let dev = Default::default();
-        let e = EmbeddingConfig::new(9, 6).init::<AB>(&dev);
+        let dev = Device::flex().autodiff();
+        let e = EmbeddingConfig::new(9, 6).init(&dev);
         let c = Conv1dConfig::new(6, 4, 3)
             .with_stride(2)
             .with_padding(PaddingConfig1d::Explicit(1, 1))
-            .init::<AB>(&dev);
+            .init(&dev);
         let x = ids(2, 17, 9);
         let want = reference(&e, &c, x.clone());
         let got = embedding_conv1d(&e, &c, x);

@@ -1,8 +1,9 @@
-//! Table lookups (embeddings) computed the way the backend runs fastest.
+//! Table lookups (embeddings) computed the way the device's backend runs fastest.
 //!
 //! burn's `embedding` is a row gather whose backward is `select_add` into the table. On the CPU
-//! backends that is the cheapest formulation. On the cubecl backends (CUDA, and wgpu/HIP alike)
-//! the `select_assign` kernel of burn-cubecl 0.21 starts one thread per *column* of the table and
+//! (burn-flex) that is the cheapest formulation. On the cubecl backends (CUDA, and wgpu/HIP alike)
+//! the `select_assign` kernel of burn-cubecl (0.21, unchanged in 0.22.1) starts one thread per
+//! *column* of the table and
 //! loops over every looked-up row in sequence: 16 threads walking 2 M rows for the GB CNN's
 //! folded convolution at batch 1024, 8 threads walking `q_len · k_len` rows for T5's relative
 //! position bias. That loop is the likely reason the CNN's GPU step grew linearly with the
@@ -11,38 +12,38 @@
 //! are dense matrix products, which the GPU runs at full width.
 
 use burn::nn::Embedding;
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use burn::tensor::{Int, Tensor};
 
 /// How a lookup is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
-    /// Row gather; the table's gradient is a scatter-add (CPU backends).
+    /// Row gather; the table's gradient is a scatter-add (burn-flex, the CPU backend).
     Gather,
     /// One-hot rows times the table; the table's gradient is a matrix product (cubecl backends).
     OneHot,
 }
 
 impl Lookup {
-    /// The faster lookup on `B`: [`Lookup::OneHot`] on cubecl (GPU) backends, whose name
-    /// (`Backend::name`, through fusion and autodiff wrappers) contains `cubecl`, else
-    /// [`Lookup::Gather`].
-    pub fn for_backend<B: Backend>(device: &B::Device) -> Self {
-        if B::name(device).contains("cubecl") {
-            Lookup::OneHot
-        } else {
+    /// The faster lookup on `device`: [`Lookup::Gather`] on the Flex CPU device
+    /// ([`Device::flex`], with or without autodiff: device equality ignores it), else
+    /// [`Lookup::OneHot`] (the cubecl GPU and CPU runtimes, and any other backend).
+    pub fn for_device(device: &Device) -> Self {
+        if *device == Device::flex() {
             Lookup::Gather
+        } else {
+            Lookup::OneHot
         }
     }
 }
 
-/// `embedding.forward(ids)`, with the lookup [`Lookup::for_backend`] picks.
+/// `embedding.forward(ids)`, with the lookup [`Lookup::for_device`] picks.
 ///
 /// # Shapes
 /// - `ids`: `[batch, len]`, every id `< vocab`
 /// - output: `[batch, len, d]`
-pub fn embed<B: Backend>(embedding: &Embedding<B>, ids: Tensor<B, 2, Int>) -> Tensor<B, 3> {
-    let lookup = Lookup::for_backend::<B>(&ids.device());
+pub fn embed(embedding: &Embedding, ids: Tensor<2, Int>) -> Tensor<3> {
+    let lookup = Lookup::for_device(&ids.device());
     embed_with(embedding.weight.val(), ids, lookup)
 }
 
@@ -52,11 +53,7 @@ pub fn embed<B: Backend>(embedding: &Embedding<B>, ids: Tensor<B, 2, Int>) -> Te
 /// - `table`: `[vocab, d]`
 /// - `ids`: `[batch, len]`, every id `< vocab`
 /// - output: `[batch, len, d]`
-pub fn embed_with<B: Backend>(
-    table: Tensor<B, 2>,
-    ids: Tensor<B, 2, Int>,
-    lookup: Lookup,
-) -> Tensor<B, 3> {
+pub fn embed_with(table: Tensor<2>, ids: Tensor<2, Int>, lookup: Lookup) -> Tensor<3> {
     match lookup {
         Lookup::Gather => burn::tensor::module::embedding(table, ids),
         Lookup::OneHot => {
@@ -77,10 +74,10 @@ pub fn embed_with<B: Backend>(
 /// # Shapes
 /// - `ids`: `[batch, len]`
 /// - output: `[batch, classes, len]` (`axis` 1) or `[batch, len, classes]` (`axis` 2)
-pub fn one_hot<B: Backend>(ids: Tensor<B, 2, Int>, classes: usize, axis: usize) -> Tensor<B, 3> {
+pub fn one_hot(ids: Tensor<2, Int>, classes: usize, axis: usize) -> Tensor<3> {
     let [batch, len] = ids.dims();
     let device = ids.device();
-    let classes_i = Tensor::<B, 1, Int>::arange(0..classes as i64, &device);
+    let classes_i = Tensor::<1, Int>::arange(0..classes as i64, &device);
     let (shape, ids, classes_i) = match axis {
         1 => (
             [batch, classes, len],
@@ -100,27 +97,21 @@ pub fn one_hot<B: Backend>(ids: Tensor<B, 2, Int>, classes: usize, axis: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::{Autodiff, Flex};
     use burn::tensor::{Distribution, TensorData, Tolerance};
-
-    type AB = Autodiff<Flex>;
 
     #[test]
     fn cpu_backends_gather() {
         assert_eq!(
-            Lookup::for_backend::<AB>(&Default::default()),
+            Lookup::for_device(&Device::flex().autodiff()),
             Lookup::Gather
         );
-        assert_eq!(
-            Lookup::for_backend::<Flex>(&Default::default()),
-            Lookup::Gather
-        );
+        assert_eq!(Lookup::for_device(&Device::flex()), Lookup::Gather);
     }
 
     #[test]
     fn one_hot_marks_each_id_on_either_axis() {
-        let dev = Default::default();
-        let ids = Tensor::<Flex, 2, Int>::from_data(TensorData::from([[2i64, 0, 3]]), &dev);
+        let dev = Device::flex();
+        let ids = Tensor::<2, Int>::from_data(TensorData::from([[2i64, 0, 3]]), &dev);
         let last = one_hot(ids.clone(), 4, 2);
         last.into_data().assert_eq(
             &TensorData::from([[
@@ -144,14 +135,14 @@ mod tests {
 
     #[test]
     fn one_hot_and_gather_give_the_same_rows_and_table_gradient() {
-        let dev = Default::default();
-        let table = Tensor::<AB, 2>::random([11, 6], Distribution::Normal(0.0, 1.0), &dev);
-        let ids = Tensor::<AB, 2, Int>::random([3, 17], Distribution::Uniform(0.0, 11.0), &dev);
-        let probe = Tensor::<AB, 3>::random([3, 17, 6], Distribution::Normal(0.0, 1.0), &dev);
+        let dev = Device::flex().autodiff();
+        let table = Tensor::<2>::random([11, 6], Distribution::Normal(0.0, 1.0), &dev);
+        let ids = Tensor::<2, Int>::random([3, 17], Distribution::Uniform(0.0, 11.0), &dev);
+        let probe = Tensor::<3>::random([3, 17, 6], Distribution::Normal(0.0, 1.0), &dev);
 
         let mut results = Vec::new();
         for lookup in [Lookup::Gather, Lookup::OneHot] {
-            let t = Tensor::<AB, 2>::from_data(table.to_data(), &dev).require_grad();
+            let t = Tensor::<2>::from_data(table.to_data(), &dev).require_grad();
             let out = embed_with(t.clone(), ids.clone(), lookup);
             let grads = (out.clone() * probe.clone()).sum().backward();
             results.push((out.into_data(), t.grad(&grads).unwrap().into_data()));
@@ -160,7 +151,7 @@ mod tests {
         results[1].0.assert_approx_eq::<f32>(&results[0].0, tol);
         results[1].1.assert_approx_eq::<f32>(&results[0].1, tol);
         // Repeated ids accumulate: the gradient is not just the probe at one position.
-        let g: Vec<f32> = results[0].1.to_vec().unwrap();
+        let g: Vec<f32> = results[0].1.try_to_vec().unwrap();
         assert!(g.iter().any(|v| v.abs() > 1e-3));
     }
 }

@@ -5,8 +5,9 @@
 //! Why they exist (measured on burn-flex, 2 cores, GB CNN batch 64 × 253 tokens, one training
 //! step): burn's `Embedding → swap_dims → Conv1d` and `BatchNorm` spend most of the step in
 //! strided copies and broadcasting element-wise kernels rather than arithmetic. See
-//! `README.md`, section Performance. [`lookup`] picks the formulation of a table lookup per
-//! backend (gather on the CPU, one-hot matrix product on the GPU).
+//! `README.md`, section Performance (measured on burn 0.21; `benches/cnn_ops.rs` prints the
+//! table for the current burn). [`lookup`] picks the formulation of a table lookup per device
+//! (gather on burn-flex, one-hot matrix product on the cubecl backends).
 
 pub mod batch_norm;
 pub mod embed_conv;
@@ -19,17 +20,13 @@ pub use lookup::{Lookup, embed, embed_with};
 #[cfg(test)]
 mod tests {
     use crate::cnn::{Cnn, CnnConfig};
-    use burn::backend::{Autodiff, Flex};
     use burn::module::{Module, ModuleVisitor, Param, ParamId};
     use burn::tensor::activation::relu;
-    use burn::tensor::backend::AutodiffBackend;
-    use burn::tensor::{Distribution, Int, Tensor, TensorData, Tolerance};
-
-    type AB = Autodiff<Flex>;
+    use burn::tensor::{Device, Distribution, Gradients, Int, Tensor, TensorData, Tolerance};
 
     /// The CNN through burn's modules only (what `Cnn::forward_tokens` computed before it used
     /// this module's operations).
-    fn forward_modules(m: &Cnn<AB>, x: Tensor<AB, 2, Int>) -> Tensor<AB, 2> {
+    fn forward_modules(m: &Cnn, x: Tensor<2, Int>) -> Tensor<2> {
         let mut h = m.embedding.forward(x).swap_dims(1, 2);
         for b in &m.blocks {
             let y = b.norm.forward(b.conv.forward(h));
@@ -39,12 +36,9 @@ mod tests {
     }
 
     /// Every parameter gradient, in visiting order.
-    struct Grads<'a>(
-        &'a <AB as AutodiffBackend>::Gradients,
-        Vec<(ParamId, TensorData)>,
-    );
-    impl ModuleVisitor<AB> for Grads<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<AB, D>>) {
+    struct Grads<'a>(&'a Gradients, Vec<(ParamId, TensorData)>);
+    impl ModuleVisitor for Grads<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             if let Some(g) = param.grad(self.0) {
                 self.1.push((param.id, g.into_data()));
             }
@@ -53,9 +47,9 @@ mod tests {
 
     #[test]
     fn cnn_forward_tokens_matches_burn_modules_outputs_and_every_gradient() {
-        let dev = Default::default();
-        let model = CnnConfig::new(109, 83, 3).init::<AB>(&dev);
-        let x = Tensor::<AB, 2, Int>::random([6, 83], Distribution::Uniform(0.0, 109.0), &dev);
+        let dev = Device::flex().autodiff();
+        let model = CnnConfig::new(109, 83, 3).init(&dev);
+        let x = Tensor::<2, Int>::random([6, 83], Distribution::Uniform(0.0, 109.0), &dev);
         // Parameters are initialised lazily: materialise them before cloning, or the clone
         // would draw its own.
         let _ = forward_modules(&model, x.clone());
@@ -65,7 +59,7 @@ mod tests {
         let tol = Tolerance::rel_abs(1e-4, 1e-5);
         got.to_data().assert_approx_eq::<f32>(&want.to_data(), tol);
 
-        let probe = Tensor::<AB, 2>::random([6, 3], Distribution::Normal(0.0, 1.0), &dev);
+        let probe = Tensor::<2>::random([6, 3], Distribution::Normal(0.0, 1.0), &dev);
         let g_want = (want * probe.clone()).sum().backward();
         let g_got = (got * probe).sum().backward();
         let mut a = Grads(&g_got, Vec::new());

@@ -7,7 +7,7 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use burn::tensor::{Bool, Tensor};
 
 use super::attention::T5Attention;
@@ -17,26 +17,26 @@ use super::norm::T5LayerNorm;
 
 /// Encoder states and their key padding mask, attended to by decoder blocks.
 #[derive(Debug, Clone)]
-pub struct EncoderContext<B: Backend> {
+pub struct EncoderContext {
     /// `[B, S, d_model]`.
-    pub states: Tensor<B, 3>,
+    pub states: Tensor<3>,
     /// `[B, 1, 1, S]`, true where an encoder position is padding.
-    pub mask: Option<Tensor<B, 4, Bool>>,
+    pub mask: Option<Tensor<4, Bool>>,
 }
 
 /// `layer.0`: `x + Dropout(SelfAttention(layer_norm(x)))`.
 #[derive(Module, Debug)]
-pub struct T5LayerSelfAttention<B: Backend> {
+pub struct T5LayerSelfAttention {
     /// HF `SelfAttention`.
-    pub attention: T5Attention<B>,
+    pub attention: T5Attention,
     /// HF `layer_norm`.
-    pub layer_norm: T5LayerNorm<B>,
+    pub layer_norm: T5LayerNorm,
     /// Dropout on the branch output.
     pub dropout: Dropout,
 }
 
-impl<B: Backend> T5LayerSelfAttention<B> {
-    fn new(config: &T5Config, is_decoder: bool, has_bias: bool, device: &B::Device) -> Self {
+impl T5LayerSelfAttention {
+    fn new(config: &T5Config, is_decoder: bool, has_bias: bool, device: &Device) -> Self {
         Self {
             attention: T5Attention::new(config, is_decoder, has_bias, device),
             layer_norm: T5LayerNorm::new(config.d_model, config.layer_norm_epsilon, device),
@@ -49,10 +49,10 @@ impl<B: Backend> T5LayerSelfAttention<B> {
     /// - output: `[B, T, d_model]`
     pub fn forward(
         &self,
-        x: Tensor<B, 3>,
-        position_bias: Option<Tensor<B, 4>>,
-        mask: Option<Tensor<B, 4, Bool>>,
-    ) -> Tensor<B, 3> {
+        x: Tensor<3>,
+        position_bias: Option<Tensor<4>>,
+        mask: Option<Tensor<4, Bool>>,
+    ) -> Tensor<3> {
         let h = self.layer_norm.forward(x.clone());
         x + self
             .dropout
@@ -63,17 +63,17 @@ impl<B: Backend> T5LayerSelfAttention<B> {
 /// `layer.1` of a decoder block: `x + Dropout(EncDecAttention(layer_norm(x), enc))`, no position
 /// bias.
 #[derive(Module, Debug)]
-pub struct T5LayerCrossAttention<B: Backend> {
+pub struct T5LayerCrossAttention {
     /// HF `EncDecAttention`.
-    pub attention: T5Attention<B>,
+    pub attention: T5Attention,
     /// HF `layer_norm`.
-    pub layer_norm: T5LayerNorm<B>,
+    pub layer_norm: T5LayerNorm,
     /// Dropout on the branch output.
     pub dropout: Dropout,
 }
 
-impl<B: Backend> T5LayerCrossAttention<B> {
-    fn new(config: &T5Config, device: &B::Device) -> Self {
+impl T5LayerCrossAttention {
+    fn new(config: &T5Config, device: &Device) -> Self {
         Self {
             attention: T5Attention::new(config, true, false, device),
             layer_norm: T5LayerNorm::new(config.d_model, config.layer_norm_epsilon, device),
@@ -86,10 +86,10 @@ impl<B: Backend> T5LayerCrossAttention<B> {
     /// - output: `[B, T, d_model]`
     pub fn forward(
         &self,
-        x: Tensor<B, 3>,
-        encoder: Tensor<B, 3>,
-        mask: Option<Tensor<B, 4, Bool>>,
-    ) -> Tensor<B, 3> {
+        x: Tensor<3>,
+        encoder: Tensor<3>,
+        mask: Option<Tensor<4, Bool>>,
+    ) -> Tensor<3> {
         let h = self.layer_norm.forward(x.clone());
         x + self
             .dropout
@@ -99,18 +99,18 @@ impl<B: Backend> T5LayerCrossAttention<B> {
 
 /// One encoder or decoder block.
 #[derive(Module, Debug)]
-pub struct T5Block<B: Backend> {
+pub struct T5Block {
     /// HF `layer.0`.
-    pub self_attention: T5LayerSelfAttention<B>,
+    pub self_attention: T5LayerSelfAttention,
     /// HF `layer.1` in decoder blocks, `None` in encoder blocks.
-    pub cross_attention: Option<T5LayerCrossAttention<B>>,
+    pub cross_attention: Option<T5LayerCrossAttention>,
     /// HF `layer.1` (encoder) or `layer.2` (decoder).
-    pub ff: T5LayerFF<B>,
+    pub ff: T5LayerFF,
 }
 
-impl<B: Backend> T5Block<B> {
+impl T5Block {
     /// Randomly initialised block; `index` 0 carries the stack's relative bias table.
-    pub fn new(config: &T5Config, is_decoder: bool, index: usize, device: &B::Device) -> Self {
+    pub fn new(config: &T5Config, is_decoder: bool, index: usize, device: &Device) -> Self {
         Self {
             self_attention: T5LayerSelfAttention::new(config, is_decoder, index == 0, device),
             cross_attention: is_decoder.then(|| T5LayerCrossAttention::new(config, device)),
@@ -126,11 +126,11 @@ impl<B: Backend> T5Block<B> {
     /// - output: `[B, T, d_model]`
     pub fn forward(
         &self,
-        x: Tensor<B, 3>,
-        position_bias: Option<Tensor<B, 4>>,
-        self_mask: Option<Tensor<B, 4, Bool>>,
-        encoder: Option<EncoderContext<B>>,
-    ) -> Tensor<B, 3> {
+        x: Tensor<3>,
+        position_bias: Option<Tensor<4>>,
+        self_mask: Option<Tensor<4, Bool>>,
+        encoder: Option<EncoderContext>,
+    ) -> Tensor<3> {
         let mut x = self.self_attention.forward(x, position_bias, self_mask);
         if let (Some(cross), Some(enc)) = (&self.cross_attention, encoder) {
             x = cross.forward(x, enc.states, enc.mask);

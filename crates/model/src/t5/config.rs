@@ -6,7 +6,7 @@
 //! `models/t5-*.toml`.
 
 use burn::config::Config;
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::model::T5Model;
@@ -98,7 +98,7 @@ impl T5Config {
     }
 
     /// A randomly initialised model (Hugging Face `_init_weights` standard deviations).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> T5Model<B> {
+    pub fn init(&self, device: &Device) -> T5Model {
         T5Model::new(self, device)
     }
 }

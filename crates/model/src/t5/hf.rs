@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use burn::module::Param;
 use burn::nn::{Embedding, Linear};
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use burn::tensor::{Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 
@@ -167,7 +167,7 @@ impl T5Config {
     }
 }
 
-impl<B: Backend> T5Model<B> {
+impl T5Model {
     /// Replaces every weight by the one of the same Hugging Face name in a safetensors file.
     ///
     /// The model must have been built from the checkpoint's configuration (same sizes, tying
@@ -186,10 +186,10 @@ impl<B: Backend> T5Model<B> {
             origin: origin.to_string(),
             message: e.to_string(),
         })?;
-        let loader = &Loader::<B> {
+        let loader = &Loader {
             st,
             origin: origin.to_string(),
-            device: self.shared.weight.device(),
+            device: self.shared.weight.lazy_device(),
         };
         Ok(Self {
             shared: embedding(loader, self.shared, "shared.weight")?,
@@ -203,13 +203,13 @@ impl<B: Backend> T5Model<B> {
     }
 }
 
-struct Loader<'a, B: Backend> {
+struct Loader<'a> {
     st: SafeTensors<'a>,
     origin: String,
-    device: B::Device,
+    device: Device,
 }
 
-impl<B: Backend> Loader<'_, B> {
+impl Loader<'_> {
     /// The tensor `name` as f32 values, checked against `expected` (HF layout).
     fn values(&self, name: &str, expected: &[usize]) -> Result<Vec<f32>, HfLoadError> {
         let view = self.st.tensor(name).map_err(|_| HfLoadError::Missing {
@@ -254,13 +254,9 @@ impl<B: Backend> Loader<'_, B> {
     }
 }
 
-fn linear<B: Backend>(
-    ctx: &Loader<'_, B>,
-    old: Linear<B>,
-    name: &str,
-) -> Result<Linear<B>, HfLoadError> {
+fn linear(ctx: &Loader<'_>, old: Linear, name: &str) -> Result<Linear, HfLoadError> {
     let (loader, device) = (ctx, &ctx.device);
-    let [d_in, d_out] = old.weight.shape().dims();
+    let [d_in, d_out] = old.weight.lazy_shape().dims();
     let hf = loader.values(name, &[d_out, d_in])?;
     // [out, in] → [in, out]
     let mut t = vec![0f32; hf.len()];
@@ -276,13 +272,9 @@ fn linear<B: Backend>(
     })
 }
 
-fn embedding<B: Backend>(
-    ctx: &Loader<'_, B>,
-    old: Embedding<B>,
-    name: &str,
-) -> Result<Embedding<B>, HfLoadError> {
+fn embedding(ctx: &Loader<'_>, old: Embedding, name: &str) -> Result<Embedding, HfLoadError> {
     let (loader, device) = (ctx, &ctx.device);
-    let [n, d] = old.weight.shape().dims();
+    let [n, d] = old.weight.lazy_shape().dims();
     let values = loader.values(name, &[n, d])?;
     let weight = Tensor::from_data(TensorData::new(values, [n, d]), device);
     Ok(Embedding {
@@ -290,13 +282,9 @@ fn embedding<B: Backend>(
     })
 }
 
-fn norm<B: Backend>(
-    ctx: &Loader<'_, B>,
-    old: T5LayerNorm<B>,
-    name: &str,
-) -> Result<T5LayerNorm<B>, HfLoadError> {
+fn norm(ctx: &Loader<'_>, old: T5LayerNorm, name: &str) -> Result<T5LayerNorm, HfLoadError> {
     let (loader, device) = (ctx, &ctx.device);
-    let [d] = old.weight.shape().dims();
+    let [d] = old.weight.lazy_shape().dims();
     let values = loader.values(name, &[d])?;
     Ok(T5LayerNorm {
         weight: Param::from_tensor(Tensor::from_data(TensorData::new(values, [d]), device)),
@@ -304,11 +292,7 @@ fn norm<B: Backend>(
     })
 }
 
-fn attention<B: Backend>(
-    ctx: &Loader<'_, B>,
-    old: T5Attention<B>,
-    prefix: &str,
-) -> Result<T5Attention<B>, HfLoadError> {
+fn attention(ctx: &Loader<'_>, old: T5Attention, prefix: &str) -> Result<T5Attention, HfLoadError> {
     Ok(T5Attention {
         q: linear(ctx, old.q, &format!("{prefix}.q.weight"))?,
         k: linear(ctx, old.k, &format!("{prefix}.k.weight"))?,
@@ -326,11 +310,11 @@ fn attention<B: Backend>(
     })
 }
 
-fn dense<B: Backend>(
-    ctx: &Loader<'_, B>,
-    old: T5DenseReluDense<B>,
+fn dense(
+    ctx: &Loader<'_>,
+    old: T5DenseReluDense,
     prefix: &str,
-) -> Result<T5DenseReluDense<B>, HfLoadError> {
+) -> Result<T5DenseReluDense, HfLoadError> {
     let input = match old.input {
         T5FeedForwardIn::GatedGelu(g) => T5FeedForwardIn::GatedGelu(T5GatedIn {
             wi_0: linear(ctx, g.wi_0, &format!("{prefix}.wi_0.weight"))?,
@@ -347,11 +331,7 @@ fn dense<B: Backend>(
     })
 }
 
-fn block<B: Backend>(
-    ctx: &Loader<'_, B>,
-    old: T5Block<B>,
-    prefix: &str,
-) -> Result<T5Block<B>, HfLoadError> {
+fn block(ctx: &Loader<'_>, old: T5Block, prefix: &str) -> Result<T5Block, HfLoadError> {
     let mut sa = old.self_attention;
     sa.attention = attention(
         ctx,
@@ -398,11 +378,7 @@ fn block<B: Backend>(
     })
 }
 
-fn stack<B: Backend>(
-    ctx: &Loader<'_, B>,
-    old: T5Stack<B>,
-    prefix: &str,
-) -> Result<T5Stack<B>, HfLoadError> {
+fn stack(ctx: &Loader<'_>, old: T5Stack, prefix: &str) -> Result<T5Stack, HfLoadError> {
     let blocks = old
         .block
         .into_iter()

@@ -4,7 +4,7 @@
 
 use burn::module::Initializer;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 
 use super::config::T5Config;
 
@@ -45,12 +45,7 @@ impl InitStd {
 }
 
 /// A bias-free linear layer `d_input → d_output` with N(0, std²) weights.
-pub(crate) fn linear<B: Backend>(
-    d_input: usize,
-    d_output: usize,
-    std: f64,
-    device: &B::Device,
-) -> Linear<B> {
+pub(crate) fn linear(d_input: usize, d_output: usize, std: f64, device: &Device) -> Linear {
     LinearConfig::new(d_input, d_output)
         .with_bias(false)
         .with_initializer(Initializer::Normal { mean: 0.0, std })
@@ -58,12 +53,7 @@ pub(crate) fn linear<B: Backend>(
 }
 
 /// An embedding table `[n, d]` with N(0, std²) entries.
-pub(crate) fn embedding<B: Backend>(
-    n: usize,
-    d: usize,
-    std: f64,
-    device: &B::Device,
-) -> Embedding<B> {
+pub(crate) fn embedding(n: usize, d: usize, std: f64, device: &Device) -> Embedding {
     EmbeddingConfig::new(n, d)
         .with_initializer(Initializer::Normal { mean: 0.0, std })
         .init(device)

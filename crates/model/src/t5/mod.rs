@@ -7,21 +7,20 @@
 //! by `scripts/t5_reference.py`.
 //!
 //! ```
-//! use burn::backend::Flex;
-//! use burn::tensor::{Int, Tensor, TensorData};
+//! use burn::tensor::{Device, Int, Tensor, TensorData};
 //! use strand_model::t5::{T5Config, shift_right};
 //!
-//! let device = Default::default();
+//! let device = Device::flex(); // `Device::flex().autodiff()` to train
 //! let config = T5Config::new(120).with_d_model(16).with_d_kv(4).with_d_ff(32)
 //!     .with_num_layers(1).with_num_decoder_layers(1);
-//! let model = config.init::<Flex>(&device);
-//! let ids = Tensor::<Flex, 2, Int>::from_data(TensorData::from([[104i64, 105, 1]]), &device);
-//! let mask = Tensor::<Flex, 2, Int>::ones([1, 3], &device);
-//! let labels = Tensor::<Flex, 2, Int>::from_data(TensorData::from([[4i64, 106, 1]]), &device);
+//! let model = config.init(&device);
+//! let ids = Tensor::<2, Int>::from_data(TensorData::from([[104i64, 105, 1]]), &device);
+//! let mask = Tensor::<2, Int>::ones([1, 3], &device);
+//! let labels = Tensor::<2, Int>::from_data(TensorData::from([[4i64, 106, 1]]), &device);
 //! let logits = model.forward(ids, mask, shift_right(labels.clone()), None);
 //! assert_eq!(logits.dims(), [1, 3, 120]);
 //! let loss = model.loss(logits, labels);
-//! assert!(loss.into_scalar() > 0.0);
+//! assert!(loss.into_scalar::<f32>() > 0.0);
 //! ```
 
 pub mod attention;

@@ -2,8 +2,8 @@
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear};
+use burn::tensor::Device;
 use burn::tensor::activation::log_softmax;
-use burn::tensor::backend::Backend;
 use burn::tensor::module::linear;
 use burn::tensor::{Bool, DType, Int, Tensor};
 
@@ -20,29 +20,29 @@ pub const IGNORE_INDEX: i64 = -100;
 ///
 /// Field names mirror the checkpoint paths (`shared`, `encoder`, `decoder`, `lm_head`).
 #[derive(Module, Debug)]
-pub struct T5Model<B: Backend> {
+pub struct T5Model {
     /// Token embedding `[vocab, d_model]` of both stacks (`shared.weight`).
-    pub shared: Embedding<B>,
+    pub shared: Embedding,
     /// Bidirectional encoder.
-    pub encoder: T5Stack<B>,
+    pub encoder: T5Stack,
     /// Causal decoder with cross-attention.
-    pub decoder: T5Stack<B>,
+    pub decoder: T5Stack,
     /// Untied output projection `d_model → vocab`; `None` when tied to `shared`.
-    pub lm_head: Option<Linear<B>>,
+    pub lm_head: Option<Linear>,
 }
 
 /// Logits and loss of a forward pass with labels.
 #[derive(Debug, Clone)]
-pub struct T5Output<B: Backend> {
+pub struct T5Output {
     /// `[B, T, vocab]`.
-    pub logits: Tensor<B, 3>,
+    pub logits: Tensor<3>,
     /// Mean cross-entropy over the non-ignored labels, `[1]`.
-    pub loss: Tensor<B, 1>,
+    pub loss: Tensor<1>,
 }
 
-impl<B: Backend> T5Model<B> {
+impl T5Model {
     /// A randomly initialised model (prefer [`T5Config::init`]).
-    pub fn new(config: &T5Config, device: &B::Device) -> Self {
+    pub fn new(config: &T5Config, device: &Device) -> Self {
         let std = InitStd::of(config);
         Self {
             shared: embedding(config.vocab_size, config.d_model, std.embedding, device),
@@ -71,11 +71,7 @@ impl<B: Backend> T5Model<B> {
     /// - input_ids: `[B, S]`
     /// - attention_mask: `[B, S]`
     /// - output: `[B, S, d_model]`
-    pub fn encode(
-        &self,
-        input_ids: Tensor<B, 2, Int>,
-        attention_mask: Tensor<B, 2, Int>,
-    ) -> Tensor<B, 3> {
+    pub fn encode(&self, input_ids: Tensor<2, Int>, attention_mask: Tensor<2, Int>) -> Tensor<3> {
         let mask = key_padding_mask(attention_mask);
         self.encoder
             .forward(crate::ops::embed(&self.shared, input_ids), Some(mask), None)
@@ -94,16 +90,15 @@ impl<B: Backend> T5Model<B> {
     /// - output: `[B, T, vocab]`
     pub fn decode(
         &self,
-        decoder_input_ids: Tensor<B, 2, Int>,
-        decoder_attention_mask: Option<Tensor<B, 2, Int>>,
-        encoder_states: Tensor<B, 3>,
-        attention_mask: Tensor<B, 2, Int>,
-    ) -> Tensor<B, 3> {
+        decoder_input_ids: Tensor<2, Int>,
+        decoder_attention_mask: Option<Tensor<2, Int>>,
+        encoder_states: Tensor<3>,
+        attention_mask: Tensor<2, Int>,
+    ) -> Tensor<3> {
         let [batch, len] = decoder_input_ids.dims();
         let device = decoder_input_ids.device();
         // true above the diagonal: key j > query i.
-        let causal =
-            Tensor::<B, 2, Bool>::tril_mask([len, len], 0, &device).reshape([1, 1, len, len]);
+        let causal = Tensor::<2, Bool>::tril_mask([len, len], 0, &device).reshape([1, 1, len, len]);
         let self_mask = match decoder_attention_mask {
             Some(m) => causal
                 .expand([batch, 1, len, len])
@@ -130,11 +125,11 @@ impl<B: Backend> T5Model<B> {
     /// - output: `[B, T, vocab]`
     pub fn forward(
         &self,
-        input_ids: Tensor<B, 2, Int>,
-        attention_mask: Tensor<B, 2, Int>,
-        decoder_input_ids: Tensor<B, 2, Int>,
-        decoder_attention_mask: Option<Tensor<B, 2, Int>>,
-    ) -> Tensor<B, 3> {
+        input_ids: Tensor<2, Int>,
+        attention_mask: Tensor<2, Int>,
+        decoder_input_ids: Tensor<2, Int>,
+        decoder_attention_mask: Option<Tensor<2, Int>>,
+    ) -> Tensor<3> {
         let enc = self.encode(input_ids, attention_mask.clone());
         self.decode(
             decoder_input_ids,
@@ -154,10 +149,10 @@ impl<B: Backend> T5Model<B> {
     /// - output: logits `[B, T, vocab]`, loss `[1]`
     pub fn forward_labels(
         &self,
-        input_ids: Tensor<B, 2, Int>,
-        attention_mask: Tensor<B, 2, Int>,
-        labels: Tensor<B, 2, Int>,
-    ) -> T5Output<B> {
+        input_ids: Tensor<2, Int>,
+        attention_mask: Tensor<2, Int>,
+        labels: Tensor<2, Int>,
+    ) -> T5Output {
         let decoder_input_ids = shift_right(labels.clone());
         let logits = self.forward(input_ids, attention_mask, decoder_input_ids, None);
         let loss = self.loss(logits.clone(), labels);
@@ -174,10 +169,10 @@ impl<B: Backend> T5Model<B> {
     /// - output: `[B, L]` generated ids without the start id, `L ≤ max_len`
     pub fn generate_greedy(
         &self,
-        input_ids: Tensor<B, 2, Int>,
-        attention_mask: Tensor<B, 2, Int>,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Tensor<2, Int>,
         max_len: usize,
-    ) -> Tensor<B, 2, Int> {
+    ) -> Tensor<2, Int> {
         let [batch, _] = input_ids.dims();
         let device = input_ids.device();
         let enc = self.encode(input_ids, attention_mask.clone());
@@ -185,7 +180,7 @@ impl<B: Backend> T5Model<B> {
         let mut finished = vec![false; batch];
         for step in 0..max_len {
             let flat: Vec<i64> = ids.iter().flatten().copied().collect();
-            let dec_in = Tensor::<B, 2, Int>::from_data(
+            let dec_in = Tensor::<2, Int>::from_data(
                 burn::tensor::TensorData::new(flat, [batch, step + 1]),
                 &device,
             );
@@ -195,7 +190,7 @@ impl<B: Backend> T5Model<B> {
                 .argmax(2)
                 .into_data()
                 .convert::<i64>()
-                .into_vec::<i64>()
+                .try_into_vec::<i64>()
                 .unwrap_or_default();
             for (row, token) in next.into_iter().enumerate() {
                 let token = if finished[row] { PAD as i64 } else { token };
@@ -220,7 +215,7 @@ impl<B: Backend> T5Model<B> {
     /// - logits: `[B, T, vocab]`
     /// - labels: `[B, T]`
     /// - output: `[1]`
-    pub fn loss(&self, logits: Tensor<B, 3>, labels: Tensor<B, 2, Int>) -> Tensor<B, 1> {
+    pub fn loss(&self, logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor<1> {
         cross_entropy(logits, labels)
     }
 
@@ -229,7 +224,7 @@ impl<B: Backend> T5Model<B> {
     /// # Shapes
     /// - dec: `[B, T, d_model]`
     /// - output: `[B, T, vocab]`
-    fn lm_logits(&self, dec: Tensor<B, 3>) -> Tensor<B, 3> {
+    fn lm_logits(&self, dec: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
             Some(head) => head.forward(dec),
             None => {
@@ -245,7 +240,7 @@ impl<B: Backend> T5Model<B> {
 /// # Shapes
 /// - attention_mask: `[B, S]` (1 = real token, 0 = padding)
 /// - output: `[B, 1, 1, S]`
-pub fn key_padding_mask<B: Backend>(attention_mask: Tensor<B, 2, Int>) -> Tensor<B, 4, Bool> {
+pub fn key_padding_mask(attention_mask: Tensor<2, Int>) -> Tensor<4, Bool> {
     let [batch, len] = attention_mask.dims();
     attention_mask.equal_elem(0).reshape([batch, 1, 1, len])
 }
@@ -256,12 +251,12 @@ pub fn key_padding_mask<B: Backend>(attention_mask: Tensor<B, 2, Int>) -> Tensor
 /// # Shapes
 /// - labels: `[B, T]`
 /// - output: `[B, T]`
-pub fn shift_right<B: Backend>(labels: Tensor<B, 2, Int>) -> Tensor<B, 2, Int> {
+pub fn shift_right(labels: Tensor<2, Int>) -> Tensor<2, Int> {
     let [batch, len] = labels.dims();
     if len == 0 {
         return labels;
     }
-    let start = Tensor::<B, 2, Int>::full([batch, 1], PAD as i64, &labels.device());
+    let start = Tensor::<2, Int>::full([batch, 1], PAD as i64, &labels.device());
     let shifted = Tensor::cat(vec![start, labels.narrow(1, 0, len - 1)], 1);
     shifted
         .clone()
@@ -277,14 +272,14 @@ pub fn shift_right<B: Backend>(labels: Tensor<B, 2, Int>) -> Tensor<B, 2, Int> {
 /// - logits: `[B, T, vocab]`
 /// - labels: `[B, T]`
 /// - output: `[1]`
-pub fn cross_entropy<B: Backend>(logits: Tensor<B, 3>, labels: Tensor<B, 2, Int>) -> Tensor<B, 1> {
+pub fn cross_entropy(logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor<1> {
     let [batch, len, vocab] = logits.dims();
     let n = batch * len;
     let log_probs = log_softmax(logits.cast(DType::F32).reshape([n, vocab]), 1);
     let labels = labels.reshape([n]);
     let ignored = labels.clone().equal_elem(IGNORE_INDEX);
     let safe = labels.mask_fill(ignored.clone(), 0);
-    let picked: Tensor<B, 1> = log_probs.gather(1, safe.unsqueeze_dim(1)).squeeze_dim(1);
+    let picked: Tensor<1> = log_probs.gather(1, safe.unsqueeze_dim(1)).squeeze_dim(1);
     let keep = ignored.bool_not().float();
     let count = keep.clone().sum().clamp_min(1.0);
     (picked * keep).sum().neg() / count
@@ -293,14 +288,11 @@ pub fn cross_entropy<B: Backend>(logits: Tensor<B, 3>, labels: Tensor<B, 2, Int>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::{Autodiff, Flex};
-    use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+    use burn::optim::{AdamConfig, GradientsParams};
     use burn::tensor::TensorData;
 
-    type F = Flex;
-
-    fn ints<const D: usize>(data: TensorData) -> Tensor<F, D, Int> {
-        Tensor::from_data(data, &Default::default())
+    fn ints<const D: usize>(data: TensorData) -> Tensor<D, Int> {
+        Tensor::from_data(data, &Device::flex())
     }
 
     fn small(vocab: usize) -> T5Config {
@@ -318,23 +310,23 @@ mod tests {
     fn shift_right_reference_examples() {
         let a = shift_right(ints::<2>(TensorData::from([[5i64, 6, 1]])));
         assert_eq!(
-            a.into_data().convert::<i64>().to_vec::<i64>().unwrap(),
+            a.into_data().convert::<i64>().try_to_vec::<i64>().unwrap(),
             vec![0, 5, 6]
         );
         let b = shift_right(ints::<2>(TensorData::from([[5i64, 1, -100, -100]])));
         assert_eq!(
-            b.into_data().convert::<i64>().to_vec::<i64>().unwrap(),
+            b.into_data().convert::<i64>().try_to_vec::<i64>().unwrap(),
             vec![0, 5, 1, 0]
         );
     }
 
     #[test]
     fn cross_entropy_ignores_minus_100_and_averages() {
-        let device = Default::default();
+        let device = Device::flex();
         // Row 0: uniform over 4 → ln 4; row 1: ignored; row 2: logits [ln 3, 0, 0, 0], label 0
         // → -ln(3/6) = ln 2.
         let l3 = 3f32.ln();
-        let logits = Tensor::<F, 3>::from_data(
+        let logits = Tensor::<3>::from_data(
             TensorData::from([[
                 [0.0f32, 0.0, 0.0, 0.0],
                 [9.0, 0.0, 0.0, 0.0],
@@ -343,18 +335,18 @@ mod tests {
             &device,
         );
         let labels = ints::<2>(TensorData::from([[2i64, -100, 0]]));
-        let loss = cross_entropy(logits.clone(), labels).into_scalar();
+        let loss: f32 = cross_entropy(logits.clone(), labels).into_scalar();
         let want = (4f32.ln() + 2f32.ln()) / 2.0;
         assert!((loss - want).abs() < 1e-6, "{loss} vs {want}");
         let none = cross_entropy(logits, ints::<2>(TensorData::from([[-100i64, -100, -100]])));
-        assert_eq!(none.into_scalar(), 0.0);
+        assert_eq!(none.into_scalar::<f32>(), 0.0);
     }
 
     #[test]
     fn shapes_untied_and_tied() {
-        let device = Default::default();
+        let device = Device::flex();
         for tied in [false, true] {
-            let model = small(30).with_tie_word_embeddings(tied).init::<F>(&device);
+            let model = small(30).with_tie_word_embeddings(tied).init(&device);
             assert_eq!(model.lm_head.is_some(), !tied);
             assert_eq!(model.encoder.block.len(), 2);
             assert!(
@@ -381,11 +373,11 @@ mod tests {
                     .relative_attention_bias
                     .is_none()
             );
-            let ids = Tensor::<F, 2, Int>::ones([3, 7], &device) * 5;
-            let mask = Tensor::<F, 2, Int>::ones([3, 7], &device);
+            let ids = Tensor::<2, Int>::ones([3, 7], &device) * 5;
+            let mask = Tensor::<2, Int>::ones([3, 7], &device);
             let enc = model.encode(ids.clone(), mask.clone());
             assert_eq!(enc.dims(), [3, 7, 16]);
-            let dec_ids = Tensor::<F, 2, Int>::ones([3, 4], &device);
+            let dec_ids = Tensor::<2, Int>::ones([3, 4], &device);
             assert_eq!(model.forward(ids, mask, dec_ids, None).dims(), [3, 4, 30]);
         }
     }
@@ -393,10 +385,10 @@ mod tests {
     #[test]
     fn decoder_is_causal() {
         // Changing a later decoder token leaves earlier logits unchanged.
-        let device = Default::default();
-        let model = small(20).init::<F>(&device);
+        let device = Device::flex();
+        let model = small(20).init(&device);
         let ids = ints::<2>(TensorData::from([[7i64, 8, 9, 1]]));
-        let mask = Tensor::<F, 2, Int>::ones([1, 4], &device);
+        let mask = Tensor::<2, Int>::ones([1, 4], &device);
         let a = model.forward(
             ids.clone(),
             mask.clone(),
@@ -404,22 +396,22 @@ mod tests {
             None,
         );
         let b = model.forward(ids, mask, ints(TensorData::from([[0i64, 5, 11]])), None);
-        let head = |t: Tensor<F, 3>| t.narrow(1, 0, 2);
+        let head = |t: Tensor<3>| t.narrow(1, 0, 2);
         assert!(
             (head(a.clone()) - head(b.clone()))
                 .abs()
                 .max()
-                .into_scalar()
+                .into_scalar::<f32>()
                 < 1e-6
         );
-        assert!((a - b).abs().max().into_scalar() > 1e-4);
+        assert!((a - b).abs().max().into_scalar::<f32>() > 1e-4);
     }
 
     #[test]
     fn padding_does_not_change_real_positions() {
         // Appending padding to the encoder input leaves the logits unchanged.
-        let device = Default::default();
-        let model = small(20).init::<F>(&device);
+        let device = Device::flex();
+        let model = small(20).init(&device);
         let dec = ints::<2>(TensorData::from([[0i64, 5, 6]]));
         let a = model.forward(
             ints(TensorData::from([[7i64, 8, 9, 1]])),
@@ -433,26 +425,26 @@ mod tests {
             dec,
             None,
         );
-        assert!((a - b).abs().max().into_scalar() < 1e-5);
+        assert!((a - b).abs().max().into_scalar::<f32>() < 1e-5);
     }
 
     #[test]
     fn fully_padded_row_gives_no_nan() {
-        let device = Default::default();
-        let model = small(20).init::<F>(&device);
+        let device = Device::flex();
+        let model = small(20).init(&device);
         let ids = ints::<2>(TensorData::from([[7i64, 8, 1], [0, 0, 0]]));
         let mask = ints::<2>(TensorData::from([[1i64, 1, 1], [0, 0, 0]]));
         let labels = ints::<2>(TensorData::from([[5i64, 1], [-100, -100]]));
         let out = model.forward_labels(ids, mask, labels);
-        assert!(!out.logits.is_nan().any().into_scalar());
-        assert!(out.loss.into_scalar().is_finite());
+        assert!(!out.logits.is_nan().any().into_scalar::<bool>());
+        assert!(out.loss.into_scalar::<f32>().is_finite());
     }
 
     #[test]
     fn greedy_generation_is_consistent_with_teacher_forcing() {
-        let device = Default::default();
-        F::seed(&device, 3);
-        let model = small(12).init::<F>(&device);
+        let device = Device::flex();
+        device.seed(3);
+        let model = small(12).init(&device);
         let ids = ints::<2>(TensorData::from([[7i64, 8, 9, 1], [5, 6, 1, 0]]));
         let mask = ints::<2>(TensorData::from([[1i64, 1, 1, 1], [1, 1, 1, 0]]));
         let generated = model.generate_greedy(ids.clone(), mask.clone(), 6);
@@ -465,14 +457,14 @@ mod tests {
             .clone()
             .into_data()
             .convert::<i64>()
-            .to_vec::<i64>()
+            .try_to_vec::<i64>()
             .unwrap();
         let forced = model.forward(ids, mask, shift_right(generated), None);
         let argmax = forced
             .argmax(2)
             .into_data()
             .convert::<i64>()
-            .to_vec::<i64>()
+            .try_to_vec::<i64>()
             .unwrap();
         for row in 0..batch {
             let r = &tokens[row * len..(row + 1) * len];
@@ -488,22 +480,19 @@ mod tests {
 
     #[test]
     fn one_adam_step_lowers_the_loss() {
-        type A = Autodiff<Flex>;
-        let device = Default::default();
-        A::seed(&device, 7);
-        let mut model = small(24).init::<A>(&device);
-        let ids = Tensor::<A, 2, Int>::from_data(
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let mut model = small(24).init(&device);
+        let ids = Tensor::<2, Int>::from_data(
             TensorData::from([[10i64, 11, 12, 13, 1], [14, 15, 16, 1, 0]]),
             &device,
         );
-        let mask = Tensor::<A, 2, Int>::from_data(
+        let mask = Tensor::<2, Int>::from_data(
             TensorData::from([[1i64, 1, 1, 1, 1], [1, 1, 1, 1, 0]]),
             &device,
         );
-        let labels = Tensor::<A, 2, Int>::from_data(
-            TensorData::from([[4i64, 12, 1], [5, 1, -100]]),
-            &device,
-        );
+        let labels =
+            Tensor::<2, Int>::from_data(TensorData::from([[4i64, 12, 1], [5, 1, -100]]), &device);
         let mut optim = AdamConfig::new().init();
         let before = model
             .forward_labels(ids.clone(), mask.clone(), labels.clone())
@@ -511,7 +500,7 @@ mod tests {
         let grads = GradientsParams::from_grads(before.backward(), &model);
         model = optim.step(1e-2, model, grads);
         let after = model.forward_labels(ids, mask, labels).loss;
-        let (b, a) = (before.into_scalar(), after.into_scalar());
+        let (b, a): (f32, f32) = (before.into_scalar(), after.into_scalar());
         assert!(a < b - 0.05, "loss {b} → {a}");
     }
 }

@@ -2,21 +2,21 @@
 //! subtraction, the mean of squares computed in f32.
 
 use burn::module::{Module, Param};
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use burn::tensor::{DType, Tensor};
 
 /// RMS layer norm over the last dimension. `weight` mirrors Hugging Face's `layer_norm.weight`.
 #[derive(Module, Debug)]
-pub struct T5LayerNorm<B: Backend> {
+pub struct T5LayerNorm {
     /// Scale, initialised to 1.
-    pub weight: Param<Tensor<B, 1>>,
+    pub weight: Param<Tensor<1>>,
     /// Added to the mean of squares (T5: 1e-6).
     pub eps: f64,
 }
 
-impl<B: Backend> T5LayerNorm<B> {
+impl T5LayerNorm {
     /// A norm of width `d_model` with unit weight.
-    pub fn new(d_model: usize, eps: f64, device: &B::Device) -> Self {
+    pub fn new(d_model: usize, eps: f64, device: &Device) -> Self {
         Self {
             weight: Param::from_tensor(Tensor::ones([d_model], device)),
             eps,
@@ -28,7 +28,7 @@ impl<B: Backend> T5LayerNorm<B> {
     /// # Shapes
     /// - x: `[..., d_model]`
     /// - output: `[..., d_model]`
-    pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let dtype = x.dtype();
         let variance = x.clone().cast(DType::F32).square().mean_dim(D - 1);
         let inv = (variance + self.eps).sqrt().recip().cast(dtype);
@@ -39,15 +39,14 @@ impl<B: Backend> T5LayerNorm<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::Flex;
     use burn::tensor::TensorData;
 
     #[test]
     fn reference_values() {
-        let device = Default::default();
-        let norm = T5LayerNorm::<Flex>::new(4, 1e-6, &device);
-        let x = Tensor::<Flex, 2>::from_data(TensorData::from([[1.0f32, 2.0, 3.0, 4.0]]), &device);
-        let y = norm.forward(x).into_data().to_vec::<f32>().unwrap();
+        let device = Device::flex();
+        let norm = T5LayerNorm::new(4, 1e-6, &device);
+        let x = Tensor::<2>::from_data(TensorData::from([[1.0f32, 2.0, 3.0, 4.0]]), &device);
+        let y = norm.forward(x).into_data().try_to_vec::<f32>().unwrap();
         let want = [0.3651483f64, 0.7302967, 1.0954450, 1.4605934];
         for (a, b) in y.iter().zip(want) {
             assert!((*a as f64 - b).abs() < 1e-6, "{y:?}");
@@ -56,13 +55,13 @@ mod tests {
 
     #[test]
     fn no_mean_subtraction_and_weight_scales() {
-        let device = Default::default();
-        let mut norm = T5LayerNorm::<Flex>::new(2, 1e-6, &device);
+        let device = Device::flex();
+        let mut norm = T5LayerNorm::new(2, 1e-6, &device);
         norm.weight =
             Param::from_tensor(Tensor::from_data(TensorData::from([2.0f32, 0.5]), &device));
         // A constant row keeps its sign and magnitude 1 (LayerNorm would give zeros).
-        let x = Tensor::<Flex, 2>::from_data(TensorData::from([[3.0f32, 3.0]]), &device);
-        let y = norm.forward(x).into_data().to_vec::<f32>().unwrap();
+        let x = Tensor::<2>::from_data(TensorData::from([[3.0f32, 3.0]]), &device);
+        let y = norm.forward(x).into_data().try_to_vec::<f32>().unwrap();
         assert!(
             (y[0] - 2.0).abs() < 1e-5 && (y[1] - 0.5).abs() < 1e-5,
             "{y:?}"
@@ -71,10 +70,10 @@ mod tests {
 
     #[test]
     fn epsilon_is_used() {
-        let device = Default::default();
-        let norm = T5LayerNorm::<Flex>::new(1, 1e-2, &device);
-        let x = Tensor::<Flex, 2>::from_data(TensorData::from([[0.1f32]]), &device);
-        let y = norm.forward(x).into_data().to_vec::<f32>().unwrap();
+        let device = Device::flex();
+        let norm = T5LayerNorm::new(1, 1e-2, &device);
+        let x = Tensor::<2>::from_data(TensorData::from([[0.1f32]]), &device);
+        let y = norm.forward(x).into_data().try_to_vec::<f32>().unwrap();
         let want = 0.1 / (0.01f32 + 0.01).sqrt();
         assert!((y[0] - want).abs() < 1e-5, "{y:?}");
     }

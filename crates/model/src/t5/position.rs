@@ -4,7 +4,7 @@
 //! `[q_len, k_len]` table is computed once per forward pass on the CPU and uploaded as an `Int`
 //! tensor; the learned bias table is then a plain embedding lookup.
 
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use burn::tensor::{Int, Tensor, TensorData};
 
 /// Bucket of one relative position `rel = key − query`.
@@ -65,14 +65,14 @@ pub fn bucket_table(
 ///
 /// # Shapes
 /// - output: `[q_len, k_len]`
-pub fn bucket_tensor<B: Backend>(
+pub fn bucket_tensor(
     q_len: usize,
     k_len: usize,
     bidirectional: bool,
     num_buckets: usize,
     max_distance: usize,
-    device: &B::Device,
-) -> Tensor<B, 2, Int> {
+    device: &Device,
+) -> Tensor<2, Int> {
     let table = bucket_table(q_len, k_len, bidirectional, num_buckets, max_distance);
     Tensor::from_data(TensorData::new(table, [q_len, k_len]), device)
 }

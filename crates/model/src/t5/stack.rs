@@ -4,7 +4,7 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use burn::tensor::{Bool, Tensor};
 
 use super::block::{EncoderContext, T5Block};
@@ -13,20 +13,20 @@ use super::norm::T5LayerNorm;
 
 /// The encoder or the decoder. Field names mirror Hugging Face (`block`, `final_layer_norm`).
 #[derive(Module, Debug)]
-pub struct T5Stack<B: Backend> {
+pub struct T5Stack {
     /// The blocks; only `block[0]` has a relative position bias table.
-    pub block: Vec<T5Block<B>>,
+    pub block: Vec<T5Block>,
     /// RMSNorm after the last block.
-    pub final_layer_norm: T5LayerNorm<B>,
+    pub final_layer_norm: T5LayerNorm,
     /// Dropout on the embeddings and on the output.
     pub dropout: Dropout,
     /// Causal self-attention and cross-attention blocks.
     pub is_decoder: bool,
 }
 
-impl<B: Backend> T5Stack<B> {
+impl T5Stack {
     /// Randomly initialised encoder (`is_decoder = false`) or decoder.
-    pub fn new(config: &T5Config, is_decoder: bool, device: &B::Device) -> Self {
+    pub fn new(config: &T5Config, is_decoder: bool, device: &Device) -> Self {
         let layers = if is_decoder {
             config.num_decoder_layers
         } else {
@@ -55,10 +55,10 @@ impl<B: Backend> T5Stack<B> {
     /// - output: `[B, T, d_model]`
     pub fn forward(
         &self,
-        embeds: Tensor<B, 3>,
-        self_mask: Option<Tensor<B, 4, Bool>>,
-        encoder: Option<EncoderContext<B>>,
-    ) -> Tensor<B, 3> {
+        embeds: Tensor<3>,
+        self_mask: Option<Tensor<4, Bool>>,
+        encoder: Option<EncoderContext>,
+    ) -> Tensor<3> {
         let seq = embeds.dims()[1];
         let device = embeds.device();
         let position_bias = self

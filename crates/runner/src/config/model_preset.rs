@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use strand_model::TokenizerSpec;
 use strand_model::classifier::Objective;
-use strand_model::cnn::CnnConfig;
+use strand_model::cnn::{CnnConfig, CnnPreset};
 use strand_model::heads::{HeadKind, LabelBins, T5HeadConfig};
 use strand_model::t5::T5Preset;
 
@@ -48,18 +48,6 @@ pub struct FineTune {
     pub tokenizer: TokenizerSpec,
     /// Text-to-text on a regression task: the bins of the training labels.
     pub bins: Option<LabelBins>,
-}
-
-/// `kind = "cnn"`: see `models/cnn-gb.toml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CnnPreset {
-    pub name: String,
-    pub embedding_dim: usize,
-    pub channels: Vec<usize>,
-    pub kernel_size: usize,
-    pub pool: usize,
-    pub hidden: usize,
 }
 
 /// What the data decides about a model.
@@ -173,19 +161,13 @@ impl ModelPreset {
                 self.name()
             ),
             ModelPreset::Cnn(p) => {
-                let config = CnnConfig::new(
-                    facts.vocab_size,
-                    facts.max_train_tokens + 2,
-                    objective.n_out(),
-                )
-                .with_embedding_dim(p.embedding_dim)
-                .with_channels(p.channels.clone())
-                .with_kernel_size(p.kernel_size)
-                .with_pool(p.pool)
-                .with_hidden(p.hidden);
-                config
-                    .validate()
-                    .map_err(|e| anyhow::anyhow!("model preset {}: {e}", p.name))?;
+                let config = p
+                    .config(
+                        facts.vocab_size,
+                        facts.max_train_tokens + 2,
+                        objective.n_out(),
+                    )
+                    .map_err(anyhow::Error::msg)?;
                 Ok(ModelSpec::Cnn {
                     name: p.name.clone(),
                     objective,

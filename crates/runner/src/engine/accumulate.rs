@@ -6,10 +6,8 @@
 
 use crate::engine::batch::HostBatch;
 use anyhow::{Result, bail};
-use burn::module::AutodiffModule;
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::ElementConversion;
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Device;
 use strand_model::classifier::{Objective, SequenceModel};
 
 /// Accumulation steps for a global batch of `global` rows in micro-batches of `micro` (`None`:
@@ -50,19 +48,16 @@ pub enum StepGrads {
 }
 
 /// Loss and gradients of `batch`'s mean loss, in micro-batches of `micro` rows (`None`: one
-/// pass). `poison` makes the loss NaN (the training loop's test hook).
-pub fn gradients<B, M>(
+/// pass). `poison` makes the loss NaN (the training loop's test hook). `model` and `device` must
+/// have autodiff (`loss.backward()` panics otherwise).
+pub fn gradients<M: SequenceModel>(
     model: &M,
     objective: Objective,
     batch: &HostBatch,
     micro: Option<usize>,
     poison: bool,
-    device: &B::Device,
-) -> Result<StepGrads>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + SequenceModel<B>,
-{
+    device: &Device,
+) -> Result<StepGrads> {
     let micro = micro.unwrap_or(batch.rows).clamp(1, batch.rows.max(1));
     let mut acc = GradientsAccumulator::<M>::new();
     let mut total = 0.0;
@@ -74,12 +69,12 @@ where
         } else {
             rows(batch, start, n)
         };
-        let (tokens, targets) = part.to_tensors::<B>(objective, device)?;
+        let (tokens, targets) = part.to_tensors(objective, device)?;
         let mut loss = objective.loss(model.forward(&tokens), &targets);
         if poison {
             loss = loss.mul_scalar(f32::NAN);
         }
-        let value: f64 = loss.clone().into_scalar().elem::<f64>();
+        let value = f64::from(loss.clone().into_scalar::<f32>());
         if !value.is_finite() {
             return Ok(StepGrads::NonFinite(value));
         }
@@ -100,7 +95,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::backend::CpuTrain;
+    use crate::engine::backend::cpu;
     use crate::engine::batch::PadTo;
     use crate::engine::trainer::{StepOutcome, Trainer};
     use burn::module::Module;
@@ -134,18 +129,18 @@ mod tests {
         HostBatch::pad(seqs, labels, PadTo::Longest { max: 64 })
     }
 
-    fn weights(m: &T5Head<CpuTrain>) -> Vec<f32> {
+    fn weights(m: &T5Head) -> Vec<f32> {
         let T5Head::Pooled(p) = m else {
             panic!("pooled head")
         };
-        let mut v = p.head.weight.val().into_data().to_vec::<f32>().unwrap();
+        let mut v = p.head.weight.val().into_data().try_to_vec::<f32>().unwrap();
         v.extend(
             p.encoder
                 .shared
                 .weight
                 .val()
                 .into_data()
-                .to_vec::<f32>()
+                .try_to_vec::<f32>()
                 .unwrap(),
         );
         v
@@ -160,7 +155,7 @@ mod tests {
 
     #[test]
     fn two_micro_batches_of_32_make_the_same_step_as_one_batch_of_64() {
-        let dev = Default::default();
+        let dev = cpu().autodiff();
         let t5 = T5Config::new(108)
             .with_d_model(32)
             .with_d_kv(8)
@@ -170,7 +165,7 @@ mod tests {
             .with_num_decoder_layers(1)
             .with_dropout_rate(0.0);
         let head = T5HeadConfig::for_task(t5, HeadKind::Pooled, Some(2), None).unwrap();
-        let model = head.init::<CpuTrain>(&dev);
+        let model = head.init(&dev);
         // Parameters initialise lazily, per clone: materialise them once so that every trainer
         // starts from the same weights.
         let record = model.clone().into_record();
@@ -183,13 +178,13 @@ mod tests {
                 head.objective,
                 1e-2,
                 0,
-                dev,
+                dev.clone(),
             );
             t.micro_batch = micro;
             t
         };
         let b = batch();
-        let step = |t: &mut Trainer<CpuTrain, _, _>, b: &HostBatch| match t.step(b, false) {
+        let step = |t: &mut Trainer<T5Head>, b: &HostBatch| match t.step(b, false) {
             Ok(StepOutcome::Trained(loss)) => loss,
             other => panic!("{other:?}"),
         };

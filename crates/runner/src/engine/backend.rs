@@ -1,26 +1,16 @@
-//! The only place that names a burn backend type.
+//! The only place that names a burn backend (a device kind).
 //!
 //! CPU: burn-flex (default; ~10× burn-ndarray on the CNN, see `../shared/PERF-NOTES.md`), or
-//! burn-ndarray with the `ndarray` feature. GPU: burn-cuda with the `cuda` feature.
+//! burn-ndarray with the `ndarray` feature. GPU: CUDA with the `cuda` feature.
 //!
-//! Code that trains or evaluates is generic over `B: AutodiffBackend`; it implements
-//! [`WithBackend`] and [`dispatch`] picks the backend from `--device`.
+//! burn 0.22 has no backend type: a [`Device`] says which backend runs a tensor and whether
+//! autodiff records its operations. Code that trains or evaluates takes a `&Device`; [`device`]
+//! turns `--device` and `--precision` into one (without autodiff, for evaluation) and
+//! [`train_device`] into one with autodiff (for training). Devices are always built here
+//! explicitly: `Device::default()` would pick CUDA whenever it is compiled in.
 
 use anyhow::{Result, bail};
-use burn::tensor::backend::AutodiffBackend;
-
-#[cfg(not(feature = "ndarray"))]
-pub type Cpu = burn::backend::Flex;
-#[cfg(feature = "ndarray")]
-pub type Cpu = burn::backend::NdArray;
-
-/// The CPU backend with autodiff, for training.
-pub type CpuTrain = burn::backend::Autodiff<Cpu>;
-
-#[cfg(feature = "cuda")]
-pub type Cuda = burn::backend::Cuda;
-#[cfg(feature = "cuda")]
-pub type CudaTrain = burn::backend::Autodiff<Cuda>;
+use burn::tensor::Device;
 
 /// A device named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,22 +34,154 @@ impl DeviceChoice {
     }
 }
 
-/// Work that runs on any autodiff backend.
-pub trait WithBackend {
-    type Output;
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output>;
+/// Floating-point precision of a run (`--precision`).
+///
+/// `f32`: everything in f32. `bf16` (CUDA only): the device's default float type is bf16
+/// (`Device::configure`), so parameters, activations, gradients and optimizer moments are all
+/// stored in bf16 (no f32 master weights); cubecl's matrix products read bf16 and accumulate in
+/// f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    Bf16,
 }
 
-/// Runs `job` on the backend of `device` (`cpu`, `cuda`, `cuda:N`).
-pub fn dispatch<J: WithBackend>(device: &str, job: J) -> Result<J::Output> {
-    match DeviceChoice::parse(device)? {
-        DeviceChoice::Cpu => job.run::<CpuTrain>(Default::default()),
+impl Precision {
+    /// Parses `f32` or `bf16`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "f32" | "fp32" => Ok(Precision::F32),
+            "bf16" => Ok(Precision::Bf16),
+            _ => bail!("unknown precision {s:?}: expected f32 or bf16"),
+        }
+    }
+}
+
+/// The CPU device, without autodiff: burn-flex, or burn-ndarray with the `ndarray` feature.
+pub fn cpu() -> Device {
+    #[cfg(not(feature = "ndarray"))]
+    let device = Device::flex();
+    // burn-ndarray is deprecated since burn 0.22; the feature keeps it for comparison.
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    let device = Device::ndarray();
+    device
+}
+
+/// The device of `--device` (`cpu`, `cuda`, `cuda:N`) in `precision`, without autodiff: for
+/// evaluation. A CUDA device is initialised here, so that a machine without one fails with an
+/// error naming it.
+///
+/// # Errors
+/// An unknown device name, `bf16` on the CPU, CUDA in a build without the `cuda` feature, or a
+/// CUDA device that cannot be initialised.
+pub fn device(name: &str, precision: Precision) -> Result<Device> {
+    match (DeviceChoice::parse(name)?, precision) {
+        (DeviceChoice::Cpu, Precision::F32) => Ok(cpu()),
+        (DeviceChoice::Cpu, Precision::Bf16) => {
+            bail!("--precision bf16 needs a CUDA device; the CPU backend trains in f32")
+        }
         #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda(i) => job.run::<CudaTrain>(cuda_device::<CudaTrain>(i, device)?),
+        (DeviceChoice::Cuda(i), precision) => cuda_device(i, name, precision),
         #[cfg(not(feature = "cuda"))]
-        DeviceChoice::Cuda(_) => bail!(
-            "device {device:?} needs a build with CUDA: cargo build --release -p strand-runner \
+        (DeviceChoice::Cuda(_), _) => bail!(
+            "device {name:?} needs a build with CUDA: cargo build --release -p strand-runner \
              --features cuda"
+        ),
+    }
+}
+
+/// [`device`] with autodiff: for training.
+pub fn train_device(name: &str, precision: Precision) -> Result<Device> {
+    Ok(device(name, precision)?.autodiff())
+}
+
+/// CubeCL's configuration files; when one is found in the working directory or a parent,
+/// strand leaves CubeCL's configuration to it.
+const CUBECL_CONFIG_FILES: [&str; 4] = ["cubecl.toml", "CubeCL.toml", "burn.toml", "Burn.toml"];
+
+/// Where strand keeps CubeCL's compiled kernels and autotune results:
+/// `<strand cache>/cubecl` (`$STRAND_CACHE`, else `$XDG_CACHE_HOME/strand`, else
+/// `~/.cache/strand`).
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub fn cubecl_cache_dir() -> std::path::PathBuf {
+    strand_data::cache::default_cache_dir().join("cubecl")
+}
+
+/// Whether a CubeCL configuration file lies in `dir` or one of its parents.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+fn cubecl_config_file_above(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    dir.ancestors()
+        .flat_map(|d| CUBECL_CONFIG_FILES.iter().map(move |f| d.join(f)))
+        .find(|p| p.is_file())
+}
+
+/// Sets CubeCL's configuration before the first CUDA device is used (once per process).
+/// CubeCL 0.11 keeps compiled kernels (PTX) and autotune results in one store, its
+/// "environment", under `environment.path` (by default a `target/environment` beside the
+/// outermost `Cargo.toml` above the working directory, else the user cache); strand points it
+/// at [`cubecl_cache_dir`] and turns on the compiled-kernel cache (`compilation.cache`, off by
+/// default, so every run recompiled every kernel), so only the first run on a machine pays for
+/// compilation and autotuning. `CUBECL_AUTOTUNE_LEVEL` (`minimal|balanced|extensive|full`),
+/// `CUBECL_AUTOTUNE_CACHE` and CubeCL's other variables still apply; a `cubecl.toml` (or
+/// `burn.toml`) above the working directory replaces all of this.
+#[cfg(feature = "cuda")]
+fn configure_cubecl() {
+    use burn::cubecl::config::cache::CacheConfig;
+    use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let here = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        if let Some(file) = cubecl_config_file_above(&here) {
+            tracing::info!("CubeCL configuration from {}", file.display());
+            return;
+        }
+        let dir = cubecl_cache_dir();
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!("no CubeCL kernel cache ({}: {e})", dir.display());
+            return;
+        }
+        let mut config = CubeClRuntimeConfig::default();
+        config.environment.path = CacheConfig::Directory(dir.clone());
+        config.compilation.cache = true;
+        config.autotune.disable_cache = false;
+        let config = config.override_from_env();
+        let level = config.autotune.level.clone();
+        if CubeClRuntimeConfig::try_set(config) {
+            tracing::info!(
+                "CubeCL kernel and autotune caches in {} (autotune level {level:?})",
+                dir.display()
+            );
+        } else {
+            tracing::warn!("CubeCL was configured before strand could set its kernel cache");
+        }
+    });
+}
+
+/// CUDA device `index` (named `name` on the command line) in `precision`, without autodiff:
+/// CubeCL is configured first ([`configure_cubecl`]), bf16 is set as the device's float type
+/// before any tensor exists on it, then the device is touched once, so that a machine without a
+/// usable CUDA driver or device ends in an error naming the device instead of a panic deep in
+/// CubeCL (whose own message, printed just before, says what was missing: usually
+/// `libcuda.so`).
+#[cfg(feature = "cuda")]
+fn cuda_device(index: usize, name: &str, precision: Precision) -> Result<Device> {
+    use burn::tensor::{FloatDType, IntDType, Tensor};
+    configure_cubecl();
+    let mut device = Device::cuda(index);
+    let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if precision == Precision::Bf16 {
+            device.configure((FloatDType::BF16, IntDType::I32))?;
+        }
+        let _ = Tensor::<1>::zeros([1], &device).into_data();
+        Ok::<(), burn::tensor::DeviceError>(())
+    }));
+    match probe {
+        Ok(Ok(())) => Ok(device),
+        Ok(Err(e)) => bail!("--device {name} --precision bf16: {e}"),
+        Err(_) => bail!(
+            "--device {name}: the CUDA device could not be initialised (see the message above; \
+             usually no NVIDIA driver, libcuda.so, on this machine, or no such device)"
         ),
     }
 }
@@ -95,138 +217,6 @@ mod tests {
         std::fs::remove_dir_all(&tmp).unwrap();
         assert!(cubecl_cache_dir().ends_with("cubecl"));
     }
-}
-
-/// CubeCL's configuration files; when one is found in the working directory or a parent,
-/// strand leaves CubeCL's configuration to it.
-const CUBECL_CONFIG_FILES: [&str; 4] = ["cubecl.toml", "CubeCL.toml", "burn.toml", "Burn.toml"];
-
-/// Where strand keeps CubeCL's compiled kernels and autotune results:
-/// `<strand cache>/cubecl` (`$STRAND_CACHE`, else `$XDG_CACHE_HOME/strand`, else
-/// `~/.cache/strand`).
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-pub fn cubecl_cache_dir() -> std::path::PathBuf {
-    strand_data::cache::default_cache_dir().join("cubecl")
-}
-
-/// Whether a CubeCL configuration file lies in `dir` or one of its parents.
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-fn cubecl_config_file_above(dir: &std::path::Path) -> Option<std::path::PathBuf> {
-    dir.ancestors()
-        .flat_map(|d| CUBECL_CONFIG_FILES.iter().map(move |f| d.join(f)))
-        .find(|p| p.is_file())
-}
-
-/// Sets CubeCL's configuration before the first CUDA device is used (once per process): the
-/// compiled-kernel cache (PTX; off by default in CubeCL 0.10, so every run recompiled every
-/// kernel) and the autotune cache both go to [`cubecl_cache_dir`], so only the first run on a
-/// machine pays for compilation and autotuning. `CUBECL_AUTOTUNE_LEVEL`
-/// (`minimal|balanced|extensive|full`) and CubeCL's other variables still apply; a
-/// `cubecl.toml` (or `burn.toml`) above the working directory replaces all of this.
-#[cfg(feature = "cuda")]
-fn configure_cubecl() {
-    use burn::cubecl::config::cache::CacheConfig;
-    use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let here = std::env::current_dir().unwrap_or_else(|_| "/".into());
-        if let Some(file) = cubecl_config_file_above(&here) {
-            tracing::info!("CubeCL configuration from {}", file.display());
-            return;
-        }
-        let dir = cubecl_cache_dir();
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            tracing::warn!("no CubeCL kernel cache ({}: {e})", dir.display());
-            return;
-        }
-        let mut config = CubeClRuntimeConfig::default();
-        config.compilation.cache = Some(CacheConfig::File(dir.clone()));
-        config.autotune.cache = CacheConfig::File(dir.clone());
-        let config = config.override_from_env();
-        tracing::info!(
-            "CubeCL kernel and autotune caches in {} (autotune level {:?})",
-            dir.display(),
-            config.autotune.level
-        );
-        CubeClRuntimeConfig::set(config);
-    });
-}
-
-/// CUDA device `index` (named `name` on the command line), ready for backend `B`: CubeCL is
-/// configured first ([`configure_cubecl`]), then the device is touched once, so that a machine
-/// without a usable CUDA driver or device ends in an error naming the device instead of a
-/// panic deep in CubeCL (whose own message, printed just before, says what was missing:
-/// usually `libcuda.so`).
-#[cfg(feature = "cuda")]
-fn cuda_device<B>(index: usize, name: &str) -> Result<burn::backend::cuda::CudaDevice>
-where
-    B: burn::tensor::backend::Backend<Device = burn::backend::cuda::CudaDevice>,
-{
-    configure_cubecl();
-    let device = burn::backend::cuda::CudaDevice::new(index);
-    let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        burn::tensor::Tensor::<B, 1>::zeros([1], &device).into_data()
-    }));
-    if probe.is_err() {
-        bail!(
-            "--device {name}: the CUDA device could not be initialised (see the message above; \
-             usually no NVIDIA driver, libcuda.so, on this machine, or no such device)"
-        );
-    }
-    Ok(device)
-}
-
-/// Floating-point precision of a run (`--precision`).
-///
-/// `f32`: everything in f32. `bf16` (CUDA only): the backend's float type is bf16, so
-/// parameters, activations, gradients and optimizer moments are all stored in bf16 (no f32
-/// master weights); cubecl's matrix products read bf16 and accumulate in f32.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    F32,
-    Bf16,
-}
-
-impl Precision {
-    /// Parses `f32` or `bf16`.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "f32" | "fp32" => Ok(Precision::F32),
-            "bf16" => Ok(Precision::Bf16),
-            _ => bail!("unknown precision {s:?}: expected f32 or bf16"),
-        }
-    }
-}
-
-/// burn-cuda with bf16 floats.
-#[cfg(feature = "cuda")]
-pub type CudaBf16 = burn::backend::Cuda<burn::tensor::bf16, i32>;
-#[cfg(feature = "cuda")]
-pub type CudaBf16Train = burn::backend::Autodiff<CudaBf16>;
-
-/// [`dispatch`] with a precision: `bf16` runs on [`CudaBf16Train`] and needs a CUDA device.
-pub fn dispatch_with_precision<J: WithBackend>(
-    device: &str,
-    precision: Precision,
-    job: J,
-) -> Result<J::Output> {
-    match (DeviceChoice::parse(device)?, precision) {
-        (_, Precision::F32) => dispatch(device, job),
-        (DeviceChoice::Cpu, Precision::Bf16) => {
-            bail!("--precision bf16 needs a CUDA device; the CPU backend trains in f32")
-        }
-        #[cfg(feature = "cuda")]
-        (DeviceChoice::Cuda(i), Precision::Bf16) => {
-            job.run::<CudaBf16Train>(cuda_device::<CudaBf16Train>(i, device)?)
-        }
-        #[cfg(not(feature = "cuda"))]
-        (DeviceChoice::Cuda(_), Precision::Bf16) => dispatch(device, job),
-    }
-}
-
-#[cfg(test)]
-mod precision_tests {
-    use super::*;
 
     #[test]
     fn precisions_parse_and_bf16_needs_cuda() {
@@ -234,15 +224,17 @@ mod precision_tests {
         assert_eq!(Precision::parse("bf16").unwrap(), Precision::Bf16);
         assert!(Precision::parse("f16").is_err());
 
-        struct Nothing;
-        impl WithBackend for Nothing {
-            type Output = ();
-            fn run<B: AutodiffBackend>(self, _device: B::Device) -> Result<()> {
-                Ok(())
-            }
-        }
-        let e = dispatch_with_precision("cpu", Precision::Bf16, Nothing).unwrap_err();
+        let e = device("cpu", Precision::Bf16).unwrap_err();
         assert!(e.to_string().contains("CUDA"), "{e}");
-        dispatch_with_precision("cpu", Precision::F32, Nothing).unwrap();
+        let eval = device("cpu", Precision::F32).unwrap();
+        assert!(!eval.is_autodiff());
+        assert_eq!(eval, cpu());
+        let train = train_device("cpu", Precision::F32).unwrap();
+        assert!(train.is_autodiff());
+        #[cfg(not(feature = "cuda"))]
+        {
+            let e = device("cuda:1", Precision::F32).unwrap_err();
+            assert!(e.to_string().contains("--features cuda"), "{e}");
+        }
     }
 }

@@ -3,8 +3,7 @@
 //! training thread by [`HostBatch::to_tensors`].
 
 use anyhow::{Result, bail};
-use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::sync::Arc;
 use strand_data::{Label, Record};
 use strand_model::Tokenizer;
@@ -92,10 +91,10 @@ impl HostBatch {
     ///
     /// # Shapes
     /// - tokens, mask: `[rows, len]`
-    pub fn token_batch<B: Backend>(&self, device: &B::Device) -> TokenBatch<B> {
+    pub fn token_batch(&self, device: &Device) -> TokenBatch {
         let shape = [self.rows, self.len];
         TokenBatch {
-            tokens: Tensor::<B, 2, Int>::from_data(
+            tokens: Tensor::<2, Int>::from_data(
                 TensorData::new(self.tokens.clone(), shape),
                 device,
             ),
@@ -107,11 +106,7 @@ impl HostBatch {
     ///
     /// # Shapes
     /// - output: `[rows]`
-    pub fn targets<B: Backend>(
-        &self,
-        objective: Objective,
-        device: &B::Device,
-    ) -> Result<Targets<B>> {
+    pub fn targets(&self, objective: Objective, device: &Device) -> Result<Targets> {
         Ok(match objective {
             Objective::BinaryLogit | Objective::Softmax { .. } => {
                 let mut v = Vec::with_capacity(self.rows);
@@ -137,11 +132,11 @@ impl HostBatch {
     }
 
     /// Both [`HostBatch::token_batch`] and [`HostBatch::targets`].
-    pub fn to_tensors<B: Backend>(
+    pub fn to_tensors(
         &self,
         objective: Objective,
-        device: &B::Device,
-    ) -> Result<(TokenBatch<B>, Targets<B>)> {
+        device: &Device,
+    ) -> Result<(TokenBatch, Targets)> {
         Ok((self.token_batch(device), self.targets(objective, device)?))
     }
 }

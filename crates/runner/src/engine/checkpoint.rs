@@ -1,6 +1,9 @@
 //! The one way strand writes training state to disk, for fine-tuning ([`crate::run::checkpoint`])
 //! and pretraining ([`crate::pretrain::checkpoint`]) alike:
 //!
+//! - weights and optimizer state are burn's burnpack files (`.bpk`; [`save_weights`],
+//!   [`save_optimizer`]); the MessagePack `.mpk` files of a strand built on burn 0.21 cannot be
+//!   read and are refused by name ([`refuse_old_format`]);
 //! - every file is written to a temporary name, fsynced, then renamed into place
 //!   ([`write_atomic`], [`save_weights`]);
 //! - a checkpoint is a directory filled under `.tmp-<name>/`, every file and the directory
@@ -11,16 +14,36 @@
 //! - the randomness of a step is a function of `(seed, step)` ([`step_seed`]), so that a resumed
 //!   run draws the same numbers as an uninterrupted one.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Record, Recorder};
-use burn::tensor::backend::Backend;
+use burn::optim::ModuleOptimizer;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The recorder for weights and optimizer state: burn's named MessagePack, full precision.
-pub fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
-    NamedMpkFileRecorder::<FullPrecisionSettings>::new()
+/// Extension of the weights and optimizer files strand writes: burn's burnpack (full
+/// precision, tensors named by their module path, parameter ids kept so that optimizer state
+/// finds its parameters again).
+pub const EXT: &str = "bpk";
+
+/// Extension of the weights and optimizer files of a strand built on burn 0.21 (burn's named
+/// MessagePack), which burn 0.22 cannot read.
+pub const OLD_EXT: &str = "mpk";
+
+/// Errors when `path` (a `.bpk` file) is missing but its `.mpk` sibling exists: a run or
+/// checkpoint written by a strand built on burn 0.21. The error names the old file.
+pub fn refuse_old_format(path: &Path) -> Result<()> {
+    let old = path.with_extension(OLD_EXT);
+    if !path.exists() && old.is_file() {
+        bail!(
+            "{} was written by a strand built on burn 0.21, whose MessagePack (.mpk) weights this \
+             strand (burn 0.22, burnpack .bpk files) cannot read; retrain to get {}",
+            old.display(),
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("a .bpk file")
+        );
+    }
+    Ok(())
 }
 
 /// SplitMix64 of `(a, b)`: well-mixed, distinct streams for distinct pairs.
@@ -31,7 +54,7 @@ pub fn mix(a: u64, b: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Per-step backend seed, so that any randomness inside a step (dropout) is the same whether or
+/// Per-step device seed, so that any randomness inside a step (dropout) is the same whether or
 /// not the run was resumed.
 pub fn step_seed(seed: u64, step: u64) -> u64 {
     mix(seed ^ 0x5354_5241_4E44_5354, step)
@@ -57,35 +80,73 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Saves `model`'s weights into `path` (a `.mpk` file) atomically.
-pub fn save_weights<B: Backend, M: Module<B>>(model: &M, path: &Path) -> Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+/// A temporary name beside `path` that keeps its extension: burn appends `.bpk` to a path
+/// without one, so the temporary file must be named, not left extensionless.
+fn temporary(path: &Path) -> (PathBuf, PathBuf) {
+    let parent = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let name = path
         .file_name()
         .and_then(|s| s.to_str())
-        .unwrap_or("weights.mpk");
+        .unwrap_or("weights.bpk");
     let tmp = parent.join(format!(".tmp-{name}"));
-    model
-        .clone()
-        .save_file(tmp.clone(), &recorder())
+    (parent, tmp)
+}
+
+/// `model` as strand saves it: [`Module::valid`], the same parameters (ids and values) without
+/// autodiff and with batch-norm running statistics up to date.
+///
+/// burn 0.22 keeps the latest update of a running statistic (`RunningState`) pending until the
+/// next update or `valid()`, and takes a record (`save_file`) without applying it: saving `model`
+/// itself would store the statistics of one step earlier, and a run resumed from that checkpoint
+/// would validate with other statistics than an uninterrupted one (`tests/resume.rs`).
+/// `valid()` applies the pending update to `model` too, as its next step would.
+pub fn snapshot<M: Module>(model: &M) -> M {
+    model.valid()
+}
+
+/// Saves `model`'s weights ([`snapshot`]) into `path` (a `.bpk` file) atomically: written under
+/// a temporary name, fsynced, renamed, the directory fsynced.
+pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
+    debug_assert_eq!(path.extension().and_then(|e| e.to_str()), Some(EXT));
+    let (parent, tmp) = temporary(path);
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    snapshot(model)
+        .save_file(&tmp)
         .with_context(|| format!("saving weights to {}", tmp.display()))?;
     fsync(&tmp)?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
-    fsync(parent)
+    fsync(&parent)
 }
 
-/// Writes a record (optimizer state) into `path`; [`save_dir`] makes it durable.
-pub fn save_record<B: Backend, R: Record<B>>(record: R, path: &Path) -> Result<()> {
-    recorder()
-        .record(record, path.to_path_buf())
+/// Loads the weights in `path` (a `.bpk` file written by [`save_weights`]) into `model`, which
+/// must have the same parameters (same paths and shapes). An old `.mpk` file in its place is
+/// refused by name ([`refuse_old_format`]).
+pub fn load_weights<M: Module>(model: M, path: &Path) -> Result<M> {
+    refuse_old_format(path)?;
+    model
+        .try_load_file(path)
+        .with_context(|| format!("loading weights {}", path.display()))
+}
+
+/// Writes optimizer state into `path` (a `.bpk` file); [`save_dir`] makes it durable.
+pub fn save_optimizer(optim: &ModuleOptimizer, path: &Path) -> Result<()> {
+    debug_assert_eq!(path.extension().and_then(|e| e.to_str()), Some(EXT));
+    optim
+        .save(path)
         .with_context(|| format!("saving {}", path.display()))
 }
 
-/// Reads a record written by [`save_record`].
-pub fn load_record<B: Backend, R: Record<B>>(path: &Path, device: &B::Device) -> Result<R> {
-    recorder()
-        .load(path.to_path_buf(), device)
+/// Reads optimizer state written by [`save_optimizer`] into `optim` (an optimizer of the same
+/// kind). The state is keyed by parameter id, which [`load_weights`] restores.
+///
+/// burn 0.22 materialises the state on `Device::default()` and moves it to each parameter's
+/// device at the next step (values unchanged). In a build with the `cuda` feature that default is
+/// CUDA even for a `--device cpu` run, so resuming needs a usable GPU there unless
+/// `BURN_DEVICE=flex` is set.
+pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer> {
+    refuse_old_format(path)?;
+    optim
+        .load(path)
         .with_context(|| format!("loading {}", path.display()))
 }
 
@@ -168,6 +229,71 @@ mod tests {
         let got = list(tmp.path(), |n| n.strip_prefix("step-")?.parse::<u64>().ok());
         let keys: Vec<u64> = got.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, vec![2, 10]);
+    }
+
+    #[test]
+    fn weights_round_trip_atomically_and_old_files_are_refused_by_name() {
+        use crate::engine::backend::cpu;
+        use burn::nn::{Linear, LinearConfig};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("w").join("model.bpk");
+        let lin: Linear = LinearConfig::new(3, 2).init(&cpu());
+        save_weights(&lin, &path).unwrap();
+        let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["model.bpk"],
+            "no temporary left, no extension added"
+        );
+        let fresh: Linear = LinearConfig::new(3, 2).init(&cpu());
+        let loaded = load_weights(fresh, &path).unwrap();
+        assert_eq!(
+            loaded.weight.val().into_data(),
+            lin.weight.val().into_data()
+        );
+
+        let old = tmp.path().join("old");
+        std::fs::create_dir(&old).unwrap();
+        std::fs::write(old.join("model.mpk"), b"\x82\xa4item").unwrap();
+        let e = format!(
+            "{:#}",
+            load_weights(lin.clone(), &old.join("model.bpk")).unwrap_err()
+        );
+        assert!(
+            e.contains("model.mpk") && e.contains("burn 0.21") && e.contains("retrain"),
+            "{e}"
+        );
+        // A missing file with no old sibling is an ordinary error.
+        let e = format!(
+            "{:#}",
+            load_weights(lin, &tmp.path().join("none.bpk")).unwrap_err()
+        );
+        assert!(e.contains("none.bpk") && !e.contains("0.21"), "{e}");
+    }
+
+    #[test]
+    fn saved_weights_hold_the_latest_batch_norm_statistics() {
+        use crate::engine::backend::cpu;
+        use burn::nn::{BatchNorm, BatchNormConfig};
+        use burn::tensor::{Distribution, Tensor};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("bn.bpk");
+        let dev = cpu().autodiff();
+        let bn: BatchNorm = BatchNormConfig::new(3).init(&dev);
+        for _ in 0..2 {
+            let x = Tensor::<3>::random([4, 3, 5], Distribution::Normal(2.0, 1.0), &dev);
+            let _ = bn.forward(x);
+        }
+        save_weights(&bn, &path).unwrap();
+        let loaded = load_weights(BatchNormConfig::new(3).init(&cpu()), &path).unwrap();
+        // Both training steps are in the file, as in the model's next step or `valid()`.
+        let want = bn.valid().running_mean.value().into_data();
+        assert_eq!(loaded.running_mean.value().into_data(), want);
+        let zeros = Tensor::<1>::zeros([3], &cpu()).into_data();
+        assert_ne!(want, zeros, "the statistics moved");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The training engine shared by fine-tuning ([`crate::run`]) and pretraining
-//! ([`crate::pretrain`]): backends, batches, the optimizer step with accumulation, clipping and
+//! ([`crate::pretrain`]): devices, batches, the optimizer step with accumulation, clipping and
 //! schedules, atomic checkpoints, Ctrl-C handling and progress bars. Knows nothing of tasks,
 //! run directories or the command line.
 

@@ -9,13 +9,10 @@ use crate::engine::batch::HostBatch;
 use crate::engine::clip::clip_global_norm;
 use crate::engine::schedule::Schedule;
 use anyhow::Result;
-use burn::module::AutodiffModule;
-use burn::optim::Optimizer;
-use burn::tensor::ElementConversion;
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::optim::ModuleOptimizer;
+use burn::tensor::Device;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
-use std::marker::PhantomData;
 use strand_data::Label;
 use strand_data::metrics::Predictions;
 use strand_model::classifier::{Objective, SequenceModel};
@@ -63,19 +60,15 @@ impl LoopState {
     }
 }
 
-/// A model, its optimizer and the loop's counters.
-pub struct Trainer<B, M, O>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + SequenceModel<B>,
-    O: Optimizer<M, B>,
-{
+/// A model, its optimizer and the loop's counters. The model and `device` have autodiff (see
+/// [`crate::engine::backend::train_device`]).
+pub struct Trainer<M: SequenceModel> {
     pub model: M,
-    pub optim: O,
+    pub optim: ModuleOptimizer,
     pub state: LoopState,
     pub objective: Objective,
     pub lr: f64,
-    pub device: B::Device,
+    pub device: Device,
     /// Gradient accumulation: rows per forward/backward pass (`None`: the whole batch).
     pub micro_batch: Option<usize>,
     /// Learning rate per step (`None`: `lr` at every step).
@@ -86,23 +79,16 @@ where
     /// of the last step taken.
     pub last_lr: f64,
     pub last_grad_norm: Option<f64>,
-    _backend: PhantomData<B>,
 }
 
-impl<B, M, O> Trainer<B, M, O>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + SequenceModel<B>,
-    M::InnerModule: SequenceModel<B::InnerBackend>,
-    O: Optimizer<M, B>,
-{
+impl<M: SequenceModel> Trainer<M> {
     pub fn new(
         model: M,
-        optim: O,
+        optim: ModuleOptimizer,
         objective: Objective,
         lr: f64,
         seed: u64,
-        device: B::Device,
+        device: Device,
     ) -> Self {
         Trainer {
             model,
@@ -116,7 +102,6 @@ where
             clip_grad_norm: None,
             last_lr: lr,
             last_grad_norm: None,
-            _backend: PhantomData,
         }
     }
 
@@ -139,7 +124,7 @@ where
         };
         self.last_grad_norm = self
             .clip_grad_norm
-            .map(|max| clip_global_norm::<B, M>(&self.model, &mut grads, max));
+            .map(|max| clip_global_norm(&self.model, &mut grads, max));
         self.last_lr = match &self.schedule {
             Some(s) => s.lr(self.state.step as usize + 1),
             None => self.lr,
@@ -168,32 +153,34 @@ pub struct Evaluated {
     pub loss: f64,
 }
 
-/// Runs `model` (in inference mode: use `model.valid()`) over `batches`.
-pub fn predict<B, M, I>(
+/// Runs `model` (in inference mode: use `model.valid()`) over `batches`, built on `device`
+/// without autodiff (nothing is recorded).
+pub fn predict<M, I>(
     model: &M,
     objective: Objective,
     batches: I,
-    device: &B::Device,
+    device: &Device,
     bar: &ProgressBar,
 ) -> Result<Evaluated>
 where
-    B: Backend,
-    M: SequenceModel<B>,
+    M: SequenceModel,
     I: Iterator<Item = strand_data::Result<HostBatch>>,
 {
+    let device = &device.clone().without_autodiff();
     let mut scores: Vec<f64> = Vec::new();
     let mut truth = Vec::new();
     let (mut loss_sum, mut loss_n) = (0.0, 0usize);
     for batch in batches {
         let batch = batch?;
-        let tokens = batch.token_batch::<B>(device);
+        let tokens = batch.token_batch(device);
         let outputs = model.forward(&tokens);
         if batch.labels.iter().all(|l| *l != Label::None) {
-            let targets = batch.targets::<B>(objective, device)?;
-            let l: f64 = objective
-                .loss(outputs.clone(), &targets)
-                .into_scalar()
-                .elem::<f64>();
+            let targets = batch.targets(objective, device)?;
+            let l = f64::from(
+                objective
+                    .loss(outputs.clone(), &targets)
+                    .into_scalar::<f32>(),
+            );
             loss_sum += l * batch.rows as f64;
             loss_n += batch.rows;
         }
@@ -201,7 +188,7 @@ where
         scores.extend(
             s.into_data()
                 .convert::<f64>()
-                .to_vec::<f64>()
+                .try_to_vec::<f64>()
                 .map_err(|e| anyhow::anyhow!("reading model outputs: {e:?}"))?,
         );
         truth.extend(batch.labels);
@@ -229,10 +216,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::backend::CpuTrain;
+    use crate::engine::backend::cpu;
     use crate::engine::batch::PadTo;
+    use burn::module::Module;
     use burn::optim::AdamConfig;
-    use strand_model::cnn::CnnConfig;
+    use strand_model::cnn::{Cnn, CnnConfig};
 
     #[test]
     fn best_epoch_selection() {
@@ -246,21 +234,13 @@ mod tests {
         assert_ne!(s.shuffle_seed(1), s.shuffle_seed(2));
     }
 
-    type CnnTrainer = Trainer<
-        CpuTrain,
-        strand_model::cnn::Cnn<CpuTrain>,
-        burn::optim::adaptor::OptimizerAdaptor<
-            burn::optim::Adam,
-            strand_model::cnn::Cnn<CpuTrain>,
-            CpuTrain,
-        >,
-    >;
+    type CnnTrainer = Trainer<Cnn>;
 
     /// A fresh CNN trainer (lr 1e-3) and a batch of 8 rows: class 1 = rows full of A, class 0 =
     /// rows full of T.
     fn cnn_and_batch() -> (CnnTrainer, HostBatch) {
-        let dev = Default::default();
-        let model = CnnConfig::new(109, 60, 1).init::<CpuTrain>(&dev);
+        let dev = cpu().autodiff();
+        let model = CnnConfig::new(109, 60, 1).init(&dev);
         let t = Trainer::new(
             model,
             AdamConfig::new().init(),
@@ -279,8 +259,8 @@ mod tests {
     #[test]
     fn training_steps_fit_a_fixed_batch_and_predict_shapes() {
         let (mut t, batch) = cnn_and_batch();
-        let dev = t.device;
-        let train = |t: &mut Trainer<CpuTrain, _, _>| match t.step(&batch, false).unwrap() {
+        let dev = t.device.clone();
+        let train = |t: &mut CnnTrainer| match t.step(&batch, false).unwrap() {
             StepOutcome::Trained(loss) => loss,
             other => panic!("{other:?}"),
         };

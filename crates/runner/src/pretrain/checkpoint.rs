@@ -2,26 +2,29 @@
 //! tokenizer, and to refuse a mismatched tokenizer.
 //!
 //! ```text
-//! <dir>/model.mpk          T5 weights (burn NamedMpk, full precision)
-//! <dir>/optimizer.mpk      AdamW state (for --resume)
+//! <dir>/model.bpk          T5 weights (burn's burnpack, full precision)
+//! <dir>/optimizer.bpk      AdamW state (burnpack; for --resume)
 //! <dir>/t5_config.json     the T5Config (vocab_size included)
 //! <dir>/tokenizer_spec.json  TokenizerSpec, e.g. {"kind":"kmer","k":6,"stride":1}
 //! <dir>/tokenizer.json     BPE only: the exact tokenizer file (its SHA-256 is in the spec)
 //! <dir>/meta.json          {"step": N, "loss": x, "run": name}
 //! ```
+//!
+//! A checkpoint of a strand built on burn 0.21 holds `model.mpk` (MessagePack), which this strand
+//! cannot read: `--init` and `--resume` refuse it by name.
 
-use crate::engine::checkpoint::{self as engine, recorder};
+use crate::engine::checkpoint::{self as engine, load_weights};
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use strand_model::t5::{T5Config, T5Model};
 use strand_model::tokenize::{AnyTokenizer, check_compatible};
 use strand_model::{Tokenizer, TokenizerSpec};
 
-pub const MODEL_FILE: &str = "model.mpk";
-pub const OPTIMIZER_FILE: &str = "optimizer.mpk";
+pub const MODEL_FILE: &str = "model.bpk";
+pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
 pub const CONFIG_FILE: &str = "t5_config.json";
 pub const SPEC_FILE: &str = "tokenizer_spec.json";
 pub const BPE_FILE: &str = "tokenizer.json";
@@ -47,19 +50,18 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
 }
 
 /// Writes a checkpoint into `dir` atomically and durably ([`engine::save_dir`]). `save_optimizer` writes
-/// `optimizer.mpk` into the temporary directory.
-pub fn save<B: Backend>(
+/// `optimizer.bpk` into the temporary directory.
+pub fn save(
     dir: &Path,
-    model: &T5Model<B>,
+    model: &T5Model,
     config: &T5Config,
     tokenizer: &AnyTokenizer,
     meta: &Meta,
     save_optimizer: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
     engine::save_dir(dir, |tmp| {
-        model
-            .clone()
-            .save_file(tmp.join(MODEL_FILE), &recorder())
+        engine::snapshot(model)
+            .save_file(tmp.join(MODEL_FILE))
             .with_context(|| format!("saving weights into {}", tmp.display()))?;
         save_optimizer(&tmp.join(OPTIMIZER_FILE))?;
         write_json(&tmp.join(CONFIG_FILE), config)?;
@@ -102,7 +104,14 @@ pub struct CheckpointInfo {
 }
 
 impl CheckpointInfo {
+    /// Reads the checkpoint in `dir`.
+    ///
+    /// # Errors
+    /// When `dir` holds no `model.bpk`: not a checkpoint, or one written by a strand built on
+    /// burn 0.21 (its `model.mpk` is named).
     pub fn read(dir: &Path) -> Result<Self> {
+        engine::refuse_old_format(&dir.join(MODEL_FILE))
+            .with_context(|| format!("pretraining checkpoint {}", dir.display()))?;
         if !dir.join(MODEL_FILE).exists() {
             bail!(
                 "{} is not a strand pretraining checkpoint (no {MODEL_FILE})",
@@ -130,11 +139,9 @@ impl CheckpointInfo {
             .with_context(|| format!("loading checkpoint {}", self.dir.display()))
     }
 
-    /// The model with the checkpoint's weights.
-    pub fn load_model<B: Backend>(&self, device: &B::Device) -> Result<T5Model<B>> {
-        self.config
-            .init::<B>(device)
-            .load_file(self.dir.join(MODEL_FILE), &recorder(), device)
+    /// The model with the checkpoint's weights, on `device`.
+    pub fn load_model(&self, device: &Device) -> Result<T5Model> {
+        load_weights(self.config.init(device), &self.dir.join(MODEL_FILE))
             .with_context(|| format!("loading weights from {}", self.dir.display()))
     }
 }
@@ -142,24 +149,24 @@ impl CheckpointInfo {
 /// Loads a checkpoint for fine-tuning: its model, config and tokenizer, after checking that the
 /// tokenizer the user asked for (if any) is the checkpoint's.
 #[cfg_attr(not(test), allow(dead_code))] // for `strand train --init` (fine-tuning issue)
-pub fn load_for_finetuning<B: Backend>(
+pub fn load_for_finetuning(
     dir: &Path,
     requested: Option<&TokenizerSpec>,
-    device: &B::Device,
-) -> Result<(T5Model<B>, T5Config, AnyTokenizer)> {
+    device: &Device,
+) -> Result<(T5Model, T5Config, AnyTokenizer)> {
     let info = CheckpointInfo::read(dir)?;
     if let Some(req) = requested {
         info.check_tokenizer(req)?;
     }
     let tokenizer = info.tokenizer()?;
-    let model = info.load_model::<B>(device)?;
+    let model = info.load_model(device)?;
     Ok((model, info.config, tokenizer))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::Flex;
+    use crate::engine::backend::cpu;
     use strand_model::tokenize::TokenizerChoice;
 
     #[test]
@@ -174,8 +181,8 @@ mod tests {
             .with_d_ff(32)
             .with_num_layers(1)
             .with_num_decoder_layers(1);
-        let device = Default::default();
-        let model = config.init::<Flex>(&device);
+        let device = cpu();
+        let model = config.init(&device);
         // Parameters are lazy: read them before saving so the saved values are these.
         let a = model.shared.weight.val().into_data();
         let meta = Meta {
@@ -184,13 +191,12 @@ mod tests {
             run: "t".into(),
         };
         save(&ckpt, &model, &config, &tok, &meta, |_| Ok(())).unwrap();
-        let (loaded, cfg, t) =
-            load_for_finetuning::<Flex>(&ckpt, Some(&tok.spec()), &device).unwrap();
+        let (loaded, cfg, t) = load_for_finetuning(&ckpt, Some(&tok.spec()), &device).unwrap();
         assert_eq!(cfg, config);
         assert_eq!(t.spec(), tok.spec());
         let b = loaded.shared.weight.val().into_data();
         assert_eq!(a, b);
-        let e = load_for_finetuning::<Flex>(&ckpt, Some(&TokenizerSpec::Nucleotide), &device)
+        let e = load_for_finetuning(&ckpt, Some(&TokenizerSpec::Nucleotide), &device)
             .err()
             .unwrap();
         let msg = format!("{e:#}");
@@ -199,5 +205,18 @@ mod tests {
             "{msg}"
         );
         assert!(CheckpointInfo::read(dir.path()).is_err());
+
+        // A checkpoint of a strand built on burn 0.21 is refused by name.
+        let old = dir.path().join("old");
+        std::fs::create_dir(&old).unwrap();
+        for f in [CONFIG_FILE, SPEC_FILE, META_FILE] {
+            std::fs::copy(ckpt.join(f), old.join(f)).unwrap();
+        }
+        std::fs::write(old.join("model.mpk"), b"\x82").unwrap();
+        let e = format!("{:#}", CheckpointInfo::read(&old).unwrap_err());
+        assert!(
+            e.contains("model.mpk") && e.contains("burn 0.21") && e.contains("retrain"),
+            "{e}"
+        );
     }
 }

@@ -13,8 +13,7 @@
 //! given in tokens becomes `mean_span · stride` bases in nucleotide space.
 
 use anyhow::{Result, bail};
-use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -221,10 +220,10 @@ impl ExampleMaker {
 }
 
 /// A padded batch: inputs padded with `<pad>` (mask 0), labels padded with −100.
-pub struct Batch<B: Backend> {
-    pub input_ids: Tensor<B, 2, Int>,
-    pub attention_mask: Tensor<B, 2, Int>,
-    pub labels: Tensor<B, 2, Int>,
+pub struct Batch {
+    pub input_ids: Tensor<2, Int>,
+    pub attention_mask: Tensor<2, Int>,
+    pub labels: Tensor<2, Int>,
     /// Non-padding encoder + decoder tokens.
     pub tokens: usize,
 }
@@ -234,7 +233,7 @@ pub struct Batch<B: Backend> {
 /// # Shapes
 /// - input_ids, attention_mask: `[N, max input length]`
 /// - labels: `[N, max target length]`
-pub fn to_batch<B: Backend>(examples: &[Corrupted], device: &B::Device) -> Batch<B> {
+pub fn to_batch(examples: &[Corrupted], device: &Device) -> Batch {
     let n = examples.len();
     let s = examples.iter().map(|e| e.inputs.len()).max().unwrap_or(1);
     let t = examples.iter().map(|e| e.targets.len()).max().unwrap_or(1);
@@ -263,7 +262,7 @@ pub fn to_batch<B: Backend>(examples: &[Corrupted], device: &B::Device) -> Batch
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::Flex;
+    use crate::engine::backend::cpu;
     use strand_model::tokenize::{EOS, TokenizerChoice};
 
     fn tok(s: &str) -> AnyTokenizer {
@@ -323,24 +322,29 @@ mod tests {
             inputs: vec![104, 1],
             targets: vec![4, 1],
         };
-        let batch = to_batch::<Flex>(&[a, b], &Default::default());
+        let batch = to_batch(&[a, b], &cpu());
         assert_eq!(batch.input_ids.dims(), [2, 3]);
         assert_eq!(batch.tokens, 10);
         let ids: Vec<i64> = batch
             .input_ids
             .into_data()
             .convert::<i64>()
-            .to_vec()
+            .try_to_vec()
             .unwrap();
         assert_eq!(ids, vec![104, 4, 1, 104, 1, 0]);
         let m: Vec<i64> = batch
             .attention_mask
             .into_data()
             .convert::<i64>()
-            .to_vec()
+            .try_to_vec()
             .unwrap();
         assert_eq!(m, vec![1, 1, 1, 1, 1, 0]);
-        let l: Vec<i64> = batch.labels.into_data().convert::<i64>().to_vec().unwrap();
+        let l: Vec<i64> = batch
+            .labels
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec()
+            .unwrap();
         assert_eq!(l, vec![4, 105, 1, 4, 1, -100]);
     }
 }

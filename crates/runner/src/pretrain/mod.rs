@@ -18,7 +18,7 @@ mod train;
 #[cfg(test)]
 use checkpoint::{checkpoints, latest_checkpoint, prune_checkpoints};
 
-use crate::engine::backend::CpuTrain;
+use crate::engine::backend::{self, Precision};
 use crate::engine::schedule::Decay;
 use crate::pretrain::examples::SpanUnit;
 use anyhow::{Context, Result, bail};
@@ -256,7 +256,7 @@ pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> 
         &cfg.out.join("config.toml"),
         toml::to_string_pretty(cfg)?.as_bytes(),
     )?;
-    train::train::<CpuTrain>(cfg, resume, &Default::default())
+    train::train(cfg, resume, &backend::train_device("cpu", Precision::F32)?)
 }
 
 /// The entries of a run directory other than its lock file.

@@ -1,7 +1,7 @@
 //! The pretraining loop, on the engine's checkpoints, per-step seeds, clipping, schedule, typed
 //! metric lines and Ctrl-C handling.
 //!
-//! Exact resume: the model is initialised from the run's seed, the backend is re-seeded from
+//! Exact resume: the model is initialised from the run's seed, the device is re-seeded from
 //! `(seed, step)` before every step, and the example stream (windows of the corpus, span
 //! corruption) is a function of the seed alone. A resumed run rebuilds that stream and replays
 //! the examples of the steps already taken (cheap next to a training step), then continues with
@@ -11,17 +11,15 @@
 use super::checkpoint::{self, CheckpointInfo, Meta, latest_checkpoint, prune_checkpoints};
 use super::examples::{ExampleMaker, ExamplePlan, measure_bases_per_token, to_batch};
 use super::{PretrainConfig, tokenizer_for};
-use crate::engine::checkpoint::{load_record, save_record, step_seed};
+use crate::engine::checkpoint::{load_optimizer, save_optimizer, step_seed};
 use crate::engine::clip::clip_global_norm;
 use crate::engine::interrupt::{self, Interrupted};
 use crate::engine::log::{self, StepLine};
 use crate::engine::schedule::Schedule;
 use crate::report::plot::{Series, line_plot, smooth};
 use anyhow::{Result, bail};
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
-use burn::tensor::ElementConversion;
-use burn::tensor::backend::AutodiffBackend;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use strand_data::corpus::{WindowOptions, Windows};
@@ -29,33 +27,28 @@ use strand_model::Tokenizer;
 use strand_model::t5::{T5Config, T5Model};
 use strand_model::tokenize::AnyTokenizer;
 
-type Optim<B> = OptimizerAdaptor<AdamW, T5Model<B>, B>;
-
 /// Model, optimizer and position of a pretraining run.
-struct State<B: AutodiffBackend> {
-    model: T5Model<B>,
-    optim: Optim<B>,
+struct State {
+    model: T5Model,
+    optim: ModuleOptimizer,
     /// Steps taken.
     step: usize,
 }
 
-/// Trains `cfg` in `cfg.out` (continuing from its last checkpoint with `resume`).
-pub(super) fn train<B: AutodiffBackend>(
-    cfg: &PretrainConfig,
-    resume: bool,
-    device: &B::Device,
-) -> Result<()> {
+/// Trains `cfg` in `cfg.out` (continuing from its last checkpoint with `resume`) on `device`
+/// (with autodiff).
+pub(super) fn train(cfg: &PretrainConfig, resume: bool, device: &Device) -> Result<()> {
     let tokenizer = tokenizer_for(cfg)?;
     let plan = plan(cfg, &tokenizer)?;
     let t5_config: T5Config = cfg.t5.config(tokenizer.vocab_size());
-    B::seed(device, cfg.seed);
+    device.seed(cfg.seed);
     let mut st = State {
-        model: t5_config.init::<B>(device),
+        model: t5_config.init(device),
         optim: AdamWConfig::new()
             .with_beta_1(cfg.optim.beta1 as f32)
             .with_beta_2(cfg.optim.beta2 as f32)
             .with_weight_decay(cfg.optim.weight_decay as f32)
-            .init::<B, T5Model<B>>(),
+            .init(),
         step: 0,
     };
     if resume && let Some(dir) = latest_checkpoint(&cfg.out) {
@@ -83,7 +76,7 @@ pub(super) fn train<B: AutodiffBackend>(
     let start = st.step;
     while st.step < cfg.steps {
         let examples = maker.batch(&tokenizer, &mut windows, cfg.batch_size)?;
-        B::seed(device, step_seed(cfg.seed, st.step as u64 + 1));
+        device.seed(step_seed(cfg.seed, st.step as u64 + 1));
         let line = step(&mut st, cfg, &schedule, &examples, device, t0)?;
         log::append(&metrics_path, &line)?;
         history.push(line);
@@ -178,12 +171,12 @@ fn plan(cfg: &PretrainConfig, tokenizer: &AnyTokenizer) -> Result<ExamplePlan> {
 }
 
 /// Loads the weights and optimizer state of checkpoint `dir` into `st`.
-fn restore<B: AutodiffBackend>(
-    st: &mut State<B>,
+fn restore(
+    st: &mut State,
     dir: &Path,
     t5_config: &T5Config,
     tokenizer: &AnyTokenizer,
-    device: &B::Device,
+    device: &Device,
 ) -> Result<()> {
     let info = CheckpointInfo::read(dir)?;
     info.check_tokenizer(&tokenizer.spec())?;
@@ -193,34 +186,33 @@ fn restore<B: AutodiffBackend>(
             dir.display()
         );
     }
-    st.model = info.load_model::<B>(device)?;
-    let record = load_record::<B, _>(&dir.join(checkpoint::OPTIMIZER_FILE), device)?;
-    st.optim = st.optim.clone().load_record(record);
+    st.model = info.load_model(device)?;
+    st.optim = load_optimizer(st.optim.clone(), &dir.join(checkpoint::OPTIMIZER_FILE))?;
     st.step = info.meta.step;
     tracing::info!("resuming from {} (step {})", dir.display(), st.step);
     Ok(())
 }
 
 /// One optimizer step on `examples`: loss, gradients, clipping, scheduled AdamW update.
-fn step<B: AutodiffBackend>(
-    st: &mut State<B>,
+fn step(
+    st: &mut State,
     cfg: &PretrainConfig,
     schedule: &Schedule,
     examples: &[strand_model::span_corruption::Corrupted],
-    device: &B::Device,
+    device: &Device,
     t0: Instant,
 ) -> Result<StepLine> {
     let step = st.step + 1;
-    let batch = to_batch::<B>(examples, device);
+    let batch = to_batch(examples, device);
     let out = st
         .model
         .forward_labels(batch.input_ids, batch.attention_mask, batch.labels);
-    let loss: f64 = out.loss.clone().into_scalar().elem();
+    let loss = f64::from(out.loss.clone().into_scalar::<f32>());
     if !loss.is_finite() {
         bail!("loss is {loss} at step {step}; lower optim.lr or check the data");
     }
     let mut grads = GradientsParams::from_grads(out.loss.backward(), &st.model);
-    let grad_norm = clip_global_norm::<B, _>(&st.model, &mut grads, cfg.optim.grad_clip_norm);
+    let grad_norm = clip_global_norm(&st.model, &mut grads, cfg.optim.grad_clip_norm);
     let lr = schedule.lr(step);
     st.model = st.optim.step(lr, st.model.clone(), grads);
     st.step = step;
@@ -255,8 +247,8 @@ fn log_progress(cfg: &PretrainConfig, history: &[StepLine], taken: usize, t0: In
 }
 
 /// Writes `checkpoints/step-N` for the current step; returns its directory.
-fn save<B: AutodiffBackend>(
-    st: &State<B>,
+fn save(
+    st: &State,
     cfg: &PretrainConfig,
     t5_config: &T5Config,
     tokenizer: &AnyTokenizer,
@@ -271,9 +263,8 @@ fn save<B: AutodiffBackend>(
         loss: history.last().and_then(|m| m.loss).unwrap_or(f64::NAN),
         run: cfg.name.clone(),
     };
-    let record = st.optim.to_record();
     checkpoint::save(&dir, &st.model, t5_config, tokenizer, &meta, |p| {
-        save_record::<B, _>(record, p)
+        save_optimizer(&st.optim, p)
     })?;
     Ok(dir)
 }

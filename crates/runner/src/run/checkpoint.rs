@@ -2,40 +2,47 @@
 //!
 //! ```text
 //! ckpt-<batches:012>-<0|1>/   one complete checkpoint (1 = written after the epoch's validation)
-//!     model.mpk               weights (burn named MessagePack, full precision)
-//!     optimizer.mpk           optimizer state (Adam moments and step counts)
+//!     model.bpk               weights (burn's burnpack, full precision)
+//!     optimizer.bpk           optimizer state (Adam moments and step counts, burnpack)
 //!     state.json              CheckpointState: counters, stream position, best, what it fits
-//! best-epoch-<e>.mpk          best-on-valid weights so far (named by the state's `best_weights`)
+//! best-epoch-<e>.bpk          best-on-valid weights so far (named by the state's `best_weights`)
 //! ```
+//!
+//! Checkpoints of a strand built on burn 0.21 (layout version 1, `model.mpk`) cannot be read;
+//! resuming one is an error naming the file.
 //!
 //! A checkpoint is written into `.tmp-<name>/`, each file fsynced, then renamed into place, so a
 //! crash at any point leaves either the new checkpoint complete or the previous one untouched.
 //! Only after the rename are older checkpoints (and best-weight files no longer referenced)
 //! removed: the last good checkpoint always survives.
 //!
-//! The RNG state is a function of `(seed, step)`: the backend is re-seeded before every step
+//! The RNG state is a function of `(seed, step)`: the device is re-seeded before every step
 //! (see [`step_seed`]) and epoch `e` is shuffled with a seed derived from `(seed, e)`, so the
 //! data-stream position (epoch + batches consumed within it) and the step restore both exactly.
 
 use crate::config::model_preset::ModelSpec;
-use crate::engine::checkpoint::{self as engine, fsync, recorder};
+use crate::engine::checkpoint::{self as engine, fsync};
 pub use crate::engine::checkpoint::{save_weights, step_seed};
 use crate::run::run_dir::RunDir;
 use anyhow::{Context, Result, bail};
-use burn::module::AutodiffModule;
-use burn::optim::Optimizer;
-use burn::record::Recorder;
-use burn::tensor::backend::AutodiffBackend;
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The folder of a run that holds its checkpoints.
 pub const DIR: &str = "checkpoints";
 const STATE: &str = "state.json";
-const MODEL: &str = "model.mpk";
-const OPTIMIZER: &str = "optimizer.mpk";
-/// Version of the checkpoint layout (`state.json`'s `format`).
-const FORMAT: u32 = 1;
+const MODEL: &str = "model.bpk";
+const OPTIMIZER: &str = "optimizer.bpk";
+/// Version of the checkpoint layout (`state.json`'s `format`). 2: burnpack `.bpk` weights and
+/// optimizer state (burn 0.22); 1 was MessagePack `.mpk` (burn 0.21).
+const FORMAT: u32 = 2;
+
+/// `best-epoch-<e>.bpk`: the file under `checkpoints/` holding epoch `e`'s weights.
+pub fn best_weights_name(epoch: usize) -> String {
+    format!("best-epoch-{epoch}.{}", engine::EXT)
+}
 
 /// Everything of a run that is not a tensor. Floats are kept as their bit patterns so that a
 /// resumed run continues from exactly the same numbers.
@@ -154,20 +161,19 @@ pub fn dir(run: &RunDir) -> PathBuf {
 
 /// Writes a checkpoint of `model`, `optim` and `state` under `<run>/checkpoints/`, then removes
 /// the older ones; returns its directory.
-pub fn save<B, M, O>(run: &RunDir, state: &CheckpointState, model: &M, optim: &O) -> Result<PathBuf>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B>,
-    O: Optimizer<M, B>,
-{
+pub fn save<M: Module>(
+    run: &RunDir,
+    state: &CheckpointState,
+    model: &M,
+    optim: &ModuleOptimizer,
+) -> Result<PathBuf> {
     let root = dir(run);
     let target = root.join(state.dir_name());
     engine::save_dir(&target, |tmp| {
-        model
-            .clone()
-            .save_file(tmp.join(MODEL), &recorder())
+        engine::snapshot(model)
+            .save_file(tmp.join(MODEL))
             .with_context(|| format!("saving weights into {}", tmp.display()))?;
-        engine::save_record::<B, _>(optim.to_record(), &tmp.join(OPTIMIZER))?;
+        engine::save_optimizer(optim, &tmp.join(OPTIMIZER))?;
         engine::write_atomic(
             &tmp.join(STATE),
             serde_json::to_string_pretty(state)?.as_bytes(),
@@ -225,8 +231,11 @@ pub fn latest(run: &RunDir) -> Result<Option<PathBuf>> {
     Ok(names.pop().map(|n| root.join(n)))
 }
 
-/// Reads a checkpoint's `state.json`.
+/// Reads a checkpoint's `state.json`. A checkpoint of a strand built on burn 0.21 (its
+/// `model.mpk`) is refused by name.
 pub fn read_state(ckpt: &Path) -> Result<CheckpointState> {
+    engine::refuse_old_format(&ckpt.join(MODEL))
+        .with_context(|| format!("cannot resume from checkpoint {}", ckpt.display()))?;
     let path = ckpt.join(STATE);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -253,12 +262,11 @@ pub fn read_state(ckpt: &Path) -> Result<CheckpointState> {
 }
 
 /// Loads a checkpoint's weights and optimizer state into `model` and `optim`.
-pub fn load<B, M, O>(ckpt: &Path, model: M, optim: O, device: &B::Device) -> Result<(M, O)>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B>,
-    O: Optimizer<M, B>,
-{
+pub fn load<M: Module>(
+    ckpt: &Path,
+    model: M,
+    optim: ModuleOptimizer,
+) -> Result<(M, ModuleOptimizer)> {
     let damaged = |what: &str| {
         format!(
             "checkpoint {} is damaged or truncated: cannot read {what} (delete it to resume from \
@@ -267,12 +275,12 @@ where
         )
     };
     let model = model
-        .load_file(ckpt.join(MODEL), &recorder(), device)
+        .try_load_file(ckpt.join(MODEL))
         .with_context(|| damaged(MODEL))?;
-    let record = recorder()
-        .load(ckpt.join(OPTIMIZER), device)
+    let optim = optim
+        .load(ckpt.join(OPTIMIZER))
         .with_context(|| damaged(OPTIMIZER))?;
-    Ok((model, optim.load_record(record)))
+    Ok((model, optim))
 }
 
 /// Cuts `path` back to `len` bytes (atomically); an error if it is shorter.
@@ -304,7 +312,7 @@ pub fn synced_len(path: &Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::backend::CpuTrain;
+    use crate::engine::backend::cpu;
     use burn::optim::AdamConfig;
     use strand_model::classifier::Objective;
     use strand_model::cnn::CnnConfig;
@@ -325,10 +333,10 @@ mod tests {
     fn save_latest_load_prune_and_refuse_a_mismatch() {
         let d = tempfile::tempdir().unwrap();
         let run = RunDir::create(&d.path().join("run"), false).unwrap();
-        let dev = Default::default();
+        let dev = cpu().autodiff();
         let (spec1, config) = spec(1);
-        let model = config.init::<CpuTrain>(&dev);
-        let optim = AdamConfig::new().init::<CpuTrain, _>();
+        let model = config.init(&dev);
+        let optim = AdamConfig::new().init();
         let mut state = CheckpointState::fresh(7, spec1.clone(), "nucleotide".into(), "t".into());
         assert!(latest(&run).unwrap().is_none());
         state.batches_total = 3;
@@ -342,7 +350,7 @@ mod tests {
         assert!(!a.exists(), "older checkpoint pruned");
         assert_eq!(latest(&run).unwrap().unwrap(), b);
         assert_eq!(read_state(&b).unwrap(), state);
-        load(&b, config.init::<CpuTrain>(&dev), optim.clone(), &dev).unwrap();
+        load(&b, config.init(&dev), optim.clone()).unwrap();
         state.check_fits(&b, &spec1, "nucleotide", "t").unwrap();
         let e = state
             .check_fits(&b, &spec1, "kmer:3", "t")
@@ -360,13 +368,27 @@ mod tests {
         let m = b.join(MODEL);
         let bytes = std::fs::read(&m).unwrap();
         std::fs::write(&m, &bytes[..bytes.len() / 2]).unwrap();
-        let e = format!(
-            "{:#}",
-            load(&b, config.init::<CpuTrain>(&dev), optim, &dev)
-                .err()
-                .unwrap()
-        );
+        let e = format!("{:#}", load(&b, config.init(&dev), optim).err().unwrap());
         assert!(e.contains("damaged or truncated"), "{e}");
+
+        // A checkpoint of a strand built on burn 0.21 is refused by name.
+        let old = old_checkpoint(&d.path().join("old"));
+        let e = format!("{:#}", read_state(&old).unwrap_err());
+        assert!(
+            e.contains("model.mpk") && e.contains("burn 0.21") && e.contains("retrain"),
+            "{e}"
+        );
+    }
+
+    /// A checkpoint directory as a strand on burn 0.21 wrote it (layout version 1, `.mpk`).
+    fn old_checkpoint(dir: &Path) -> PathBuf {
+        let ckpt = dir.join("ckpt-000000000004-0");
+        std::fs::create_dir_all(&ckpt).unwrap();
+        for f in ["model.mpk", "optimizer.mpk"] {
+            std::fs::write(ckpt.join(f), b"\x82").unwrap();
+        }
+        std::fs::write(ckpt.join(STATE), "{\"format\": 1}").unwrap();
+        ckpt
     }
 
     #[test]

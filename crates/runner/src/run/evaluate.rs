@@ -3,17 +3,15 @@
 
 use crate::config::RunConfig;
 use crate::config::model_preset::ModelSpec;
-use crate::engine::backend::{self, WithBackend};
-use crate::run::model::{Weights, WithModel, with_model};
+use crate::engine::backend::{self, Precision};
+use crate::run::model::{self, Weights};
 use crate::run::run_dir::{self, RunDir};
 use crate::run::task_data::{SplitEvaluation, TaskData};
 use anyhow::{Context, Result, bail};
-use burn::module::AutodiffModule;
-use burn::tensor::backend::AutodiffBackend;
+use burn::module::Module;
 use std::collections::BTreeMap;
 use std::path::Path;
 use strand_data::Split;
-use strand_model::classifier::SequenceModel;
 
 /// Re-scores `split` of the run in `dir` and stores it in its `scores.json`; writes the
 /// predictions file ([`crate::run::predictions`]) when `predictions` is set or the split has no labels.
@@ -26,6 +24,8 @@ pub fn evaluate_run(
     predictions: bool,
 ) -> Result<BTreeMap<String, f64>> {
     let run = RunDir::existing(dir)?;
+    // A run of a strand built on burn 0.21 (its `model.mpk`) fails here, before the data is read.
+    crate::engine::checkpoint::refuse_old_format(&run.path(run_dir::WEIGHTS))?;
     let mut scores = run
         .read_scores()
         .with_context(|| format!("{} is not a finished run", dir.display()))?;
@@ -59,16 +59,8 @@ pub fn evaluate_run(
         data = data.with_bins(bins.clone());
     }
     data.objective = spec.objective();
-    let ev = backend::dispatch(
-        &cfg.device,
-        EvalJob {
-            spec: &spec,
-            data: &data,
-            run: &run,
-            split,
-            batch_size: cfg.batch_size,
-        },
-    )?;
+    let device = backend::device(&cfg.device, Precision::F32)?;
+    let ev = score(&spec, &data, &run, split, cfg.batch_size, &device)?;
     let metrics = ev.metrics;
     let unlabelled = ev.truth.iter().all(|l| *l == strand_data::Label::None);
     if predictions || unlabelled {
@@ -92,49 +84,22 @@ pub fn evaluate_run(
     Ok(metrics)
 }
 
-struct EvalJob<'a> {
-    spec: &'a ModelSpec,
-    data: &'a TaskData,
-    run: &'a RunDir,
+/// Scores the run's saved weights (`model.bpk`) on `split`, on `device` (without autodiff).
+fn score(
+    spec: &ModelSpec,
+    data: &TaskData,
+    run: &RunDir,
     split: Split,
     batch_size: usize,
-}
-
-impl WithBackend for EvalJob<'_> {
-    type Output = SplitEvaluation;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output> {
-        let weights = self.run.path(run_dir::WEIGHTS);
-        with_model::<B, _>(
-            self.spec,
-            Weights::Saved(&weights),
-            &device.clone(),
-            Scorer { job: self, device },
-        )
-    }
-}
-
-/// Scores a model with its saved weights on one split.
-struct Scorer<'a, D> {
-    job: EvalJob<'a>,
-    device: D,
-}
-
-impl<B: AutodiffBackend> WithModel<B> for Scorer<'_, B::Device> {
-    type Output = SplitEvaluation;
-
-    fn run<M>(self, model: M) -> Result<SplitEvaluation>
-    where
-        M: AutodiffModule<B> + SequenceModel<B>,
-        M::InnerModule: SequenceModel<B::InnerBackend>,
-    {
-        let j = self.job;
-        j.data.evaluate_full(
-            &model.valid(),
-            j.split,
-            j.spec.input_format(),
-            j.batch_size,
-            &self.device,
-        )
-    }
+    device: &burn::tensor::Device,
+) -> Result<SplitEvaluation> {
+    let weights = run.path(run_dir::WEIGHTS);
+    let model = model::build(spec, Weights::Saved(&weights), device)?;
+    data.evaluate_full(
+        &model.valid(),
+        split,
+        spec.input_format(),
+        batch_size,
+        device,
+    )
 }

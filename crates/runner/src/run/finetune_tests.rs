@@ -165,8 +165,8 @@ fn init_from_a_pretraining_checkpoint_and_mismatches_are_refused() {
         panic!("a T5 preset")
     };
     let config = t5.t5.config(tok.vocab_size());
-    let device = Default::default();
-    let model = config.init::<crate::engine::backend::CpuTrain>(&device);
+    let device = crate::engine::backend::cpu().autodiff();
+    let model = config.init(&device);
     let ckpt = dir.path().join("pre/checkpoints/step-5");
     let meta = Meta {
         step: 5,

@@ -7,30 +7,28 @@
 //! A run killed at any point and resumed gives the same per-step losses and the same final
 //! scores as an uninterrupted one (CPU, fixed seed): weights and optimizer state are restored
 //! bit for bit, the epoch's shuffle is replayed and fast-forwarded past the consumed batches, and
-//! the backend is re-seeded from `(seed, step)` before every step.
+//! the device is re-seeded from `(seed, step)` before every step.
 
 use crate::config::RunConfig;
 use crate::config::model_preset::ModelSpec;
 use crate::engine::batch::{HostBatch, batches};
-use crate::engine::checkpoint::recorder;
+use crate::engine::checkpoint::load_weights;
 use crate::engine::interrupt;
 use crate::engine::log::{EpochLine, StepLine};
 use crate::engine::progress;
 use crate::engine::trainer::{StepOutcome, Trainer};
 use crate::run::checkpoint::{self as ckpt, Best, CheckpointState};
+use crate::run::model::AnyModel;
 use crate::run::run_dir::{self, RunDir, Scores};
 use crate::run::task_data::{TaskData, TrainScan};
 use anyhow::{Context, Result, bail};
-use burn::module::AutodiffModule;
-use burn::optim::Optimizer;
-use burn::tensor::backend::AutodiffBackend;
+use burn::module::Module;
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use strand_data::Split;
 use strand_data::stream::{Prefetch, ShuffleBuffer};
-use strand_model::classifier::SequenceModel;
 
 /// One run's training.
 pub struct FitJob<'a> {
@@ -48,15 +46,9 @@ pub struct FitJob<'a> {
 }
 
 impl FitJob<'_> {
-    /// Trains `t` (freshly initialised) to the end, or from the checkpoint in `resume`, and
-    /// scores the best-on-valid weights.
-    pub fn fit<B, M, O>(&self, mut t: Trainer<B, M, O>) -> Result<Scores>
-    where
-        B: AutodiffBackend,
-        M: AutodiffModule<B> + SequenceModel<B>,
-        M::InnerModule: SequenceModel<B::InnerBackend>,
-        O: Optimizer<M, B>,
-    {
+    /// Trains `t` (freshly initialised, on an autodiff device) to the end, or from the
+    /// checkpoint in `resume`, and scores the best-on-valid weights.
+    pub fn fit(&self, mut t: Trainer<AnyModel>) -> Result<Scores> {
         let cfg = self.cfg;
         let st = match &self.resume {
             Some(dir) => self.restore(&mut t, dir)?,
@@ -91,16 +83,11 @@ impl FitJob<'_> {
     }
 
     /// Loads checkpoint `dir` into `t` and cuts `metrics.jsonl` back to it; returns its state.
-    fn restore<B, M, O>(&self, t: &mut Trainer<B, M, O>, dir: &Path) -> Result<CheckpointState>
-    where
-        B: AutodiffBackend,
-        M: AutodiffModule<B> + SequenceModel<B>,
-        O: Optimizer<M, B>,
-    {
+    fn restore(&self, t: &mut Trainer<AnyModel>, dir: &Path) -> Result<CheckpointState> {
         let cfg = self.cfg;
         let st = ckpt::read_state(dir)?;
         st.check_fits(dir, self.spec, &cfg.tokenizer, &cfg.task)?;
-        let (model, optim) = ckpt::load(dir, t.model.clone(), t.optim.clone(), &t.device)?;
+        let (model, optim) = ckpt::load(dir, t.model.clone(), t.optim.clone())?;
         t.model = model;
         t.optim = optim;
         t.state.step = st.step;
@@ -130,26 +117,15 @@ enum EpochEnd {
 }
 
 /// A run in progress: the job, the trainer and the checkpointed counters.
-struct Fit<'a, B, M, O>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + SequenceModel<B>,
-    O: Optimizer<M, B>,
-{
+struct Fit<'a> {
     job: &'a FitJob<'a>,
-    t: Trainer<B, M, O>,
+    t: Trainer<AnyModel>,
     st: CheckpointState,
     steps_per_epoch: u64,
     last_ckpt: Option<PathBuf>,
 }
 
-impl<B, M, O> Fit<'_, B, M, O>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B> + SequenceModel<B>,
-    M::InnerModule: SequenceModel<B::InnerBackend>,
-    O: Optimizer<M, B>,
-{
+impl Fit<'_> {
     /// Writes a checkpoint of the current state.
     fn save(&mut self) -> Result<PathBuf> {
         self.st.step = self.t.state.step;
@@ -224,10 +200,9 @@ where
     fn train_batch(&mut self, epoch: usize, batch: &HostBatch, bar: &ProgressBar) -> Result<bool> {
         let (cfg, st) = (self.job.cfg, &mut self.st);
         let poison = self.job.poison_batch == Some(st.batches_total + 1);
-        B::seed(
-            &self.t.device,
-            ckpt::step_seed(cfg.seed, self.t.state.step + 1),
-        );
+        self.t
+            .device
+            .seed(ckpt::step_seed(cfg.seed, self.t.state.step + 1));
         let outcome = self.t.step(batch, poison)?;
         st.batches_in_epoch += 1;
         st.batches_total += 1;
@@ -303,7 +278,7 @@ where
             .unwrap_or(-valid["loss"]);
         let improved = self.t.state.offer(epoch, value);
         if improved {
-            let name = format!("best-epoch-{epoch}.mpk");
+            let name = ckpt::best_weights_name(epoch);
             ckpt::save_weights(&self.t.model, &ckpt::dir(self.job.run).join(&name))?;
             self.st.best = Some(Best {
                 epoch,
@@ -364,15 +339,9 @@ where
         let (job, cfg, t) = (self.job, self.job.cfg, &self.t);
         let best = self.st.best.as_ref().context("no epoch was trained")?;
         let best_file = ckpt::dir(job.run).join(&best.weights);
-        let model = t
-            .model
-            .clone()
-            .load_file(best_file.clone(), &recorder(), &t.device)
+        let model = load_weights(t.model.clone(), &best_file)
             .with_context(|| format!("reloading best weights {}", best_file.display()))?;
-        ckpt::save_weights(
-            &model,
-            &job.run.path(run_dir::WEIGHTS).with_extension("mpk"),
-        )?;
+        ckpt::save_weights(&model, &job.run.path(run_dir::WEIGHTS))?;
         let model = model.valid();
         let mut splits = BTreeMap::new();
         for split in [Split::Valid, Split::Test] {

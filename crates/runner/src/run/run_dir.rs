@@ -1,6 +1,9 @@
 //! The run directory, the unit of record: `config.resolved.toml`, `model.json` (the sized model),
-//! `model.mpk` (best-on-valid weights, burn's named MessagePack recorder), `metrics.jsonl` (one
-//! line per epoch) and `scores.json` (per split: every metric, plus what produced them).
+//! `model.bpk` (best-on-valid weights, burn's burnpack format), `metrics.jsonl` (one line per
+//! step and per epoch) and `scores.json` (per split: every metric, plus what produced them).
+//!
+//! Run directories of a strand built on burn 0.21 hold `model.mpk` (MessagePack), which this
+//! strand cannot read: `strand eval` on one is an error naming that file.
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -11,8 +14,8 @@ use strand_data::lock::{DirLock, LOCK_FILE};
 
 pub const CONFIG: &str = "config.resolved.toml";
 pub const MODEL_SPEC: &str = "model.json";
-/// Weights file stem (burn's recorder adds `.mpk`).
-pub const WEIGHTS: &str = "model";
+/// Best-on-valid weights (burnpack; see [`crate::engine::checkpoint::save_weights`]).
+pub const WEIGHTS: &str = "model.bpk";
 pub const METRICS: &str = "metrics.jsonl";
 pub const SCORES: &str = "scores.json";
 

@@ -7,7 +7,7 @@ use crate::config::model_preset::{DataFacts, FineTune, ModelPreset, ModelSpec};
 use crate::pretrain::checkpoint::CheckpointInfo;
 use crate::run::task_data::{TaskData, TrainScan};
 use anyhow::{Context, Result, bail};
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use std::path::Path;
 use strand_model::heads::{HeadKind, LabelBins, T5Head, T5HeadConfig};
 use strand_model::t5::T5Config;
@@ -116,19 +116,19 @@ fn config_diffs(ckpt: &T5Config, want: &T5Config) -> Vec<String> {
 
 /// The head of `config`: from scratch, or on the T5 weights of the checkpoint in `init`
 /// (checked again; its dropout rate is replaced by the preset's).
-pub fn build_head<B: Backend>(
+pub fn build_head(
     config: &T5HeadConfig,
     init: Option<&Path>,
     tokenizer: &TokenizerSpec,
-    device: &B::Device,
-) -> Result<T5Head<B>> {
+    device: &Device,
+) -> Result<T5Head> {
     config.validate()?;
     let Some(dir) = init else {
-        return Ok(config.init::<B>(device));
+        return Ok(config.init(device));
     };
     let mut info = check_init(dir, &config.t5, tokenizer)?;
     info.config.dropout_rate = config.t5.dropout_rate;
-    let pretrained = info.load_model::<B>(device)?;
+    let pretrained = info.load_model(device)?;
     tracing::info!(
         "initialised from {} (pretraining step {}, loss {:.4})",
         dir.display(),
@@ -141,8 +141,8 @@ pub fn build_head<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::backend::cpu;
     use crate::pretrain::checkpoint::{self, Meta};
-    use burn::backend::Flex;
     use strand_model::classifier::Objective;
     use strand_model::tokenize::TokenizerChoice;
 
@@ -170,8 +170,8 @@ mod tests {
         let ckpt = dir.path().join("step-3");
         let tok = TokenizerChoice::Nucleotide.build().unwrap();
         let config = tiny(tok.vocab_size());
-        let device = Default::default();
-        let model = config.init::<Flex>(&device);
+        let device = cpu();
+        let model = config.init(&device);
         let weights = model.shared.weight.val().into_data();
         let meta = Meta {
             step: 3,
@@ -189,13 +189,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(head.objective, Objective::BinaryLogit);
-        let m = build_head::<Flex>(&head, Some(&ckpt), &tok.spec(), &device).unwrap();
+        let m = build_head(&head, Some(&ckpt), &tok.spec(), &device).unwrap();
         let T5Head::Pooled(p) = &m else {
             panic!("pooled head")
         };
         assert_eq!(p.encoder.shared.weight.val().into_data(), weights);
         // From scratch: other weights.
-        let m = build_head::<Flex>(&head, None, &tok.spec(), &device).unwrap();
+        let m = build_head(&head, None, &tok.spec(), &device).unwrap();
         let T5Head::Pooled(p) = &m else {
             panic!("pooled head")
         };
@@ -205,7 +205,7 @@ mod tests {
         let kmer = TokenizerSpec::Kmer { k: 3, stride: 1 };
         let e = format!(
             "{:#}",
-            build_head::<Flex>(&head, Some(&ckpt), &kmer, &device).unwrap_err()
+            build_head(&head, Some(&ckpt), &kmer, &device).unwrap_err()
         );
         assert!(
             e.contains("mismatch") && e.contains("kmer:3:1") && e.contains("nucleotide"),
@@ -221,13 +221,13 @@ mod tests {
         .unwrap();
         let e = format!(
             "{:#}",
-            build_head::<Flex>(&wide, Some(&ckpt), &tok.spec(), &device).unwrap_err()
+            build_head(&wide, Some(&ckpt), &tok.spec(), &device).unwrap_err()
         );
         assert!(e.contains("d_ff: checkpoint 32, preset 64"), "{e}");
         // Not a checkpoint.
         let e = format!(
             "{:#}",
-            build_head::<Flex>(&head, Some(dir.path()), &tok.spec(), &device).unwrap_err()
+            build_head(&head, Some(dir.path()), &tok.spec(), &device).unwrap_err()
         );
         assert!(e.contains("not a strand pretraining checkpoint"), "{e}");
     }

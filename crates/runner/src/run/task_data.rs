@@ -6,7 +6,7 @@ use crate::engine::batch::{InputFormat, batches};
 use crate::engine::progress;
 use crate::engine::trainer::{Evaluated, predict};
 use anyhow::{Context, Result, bail};
-use burn::tensor::backend::Backend;
+use burn::tensor::Device;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use strand_data::metrics::Predictions;
@@ -216,16 +216,16 @@ impl TaskData {
         Ok(())
     }
 
-    /// Scores `model` (inference mode) on `split`: every card metric that applies, plus `loss`
-    /// and `n` (records). A split without any label (GUANinE's private test set) gets `n` and
-    /// `labelled = 0` only.
-    pub fn evaluate<B: Backend, M: SequenceModel<B>>(
+    /// Scores `model` (inference mode: `model.valid()`) on `split`, with batches on `device`
+    /// without autodiff: every card metric that applies, plus `loss` and `n` (records). A split
+    /// without any label (GUANinE's private test set) gets `n` and `labelled = 0` only.
+    pub fn evaluate<M: SequenceModel>(
         &self,
         model: &M,
         split: Split,
         format: InputFormat,
         batch_size: usize,
-        device: &B::Device,
+        device: &Device,
     ) -> Result<BTreeMap<String, f64>> {
         Ok(self
             .evaluate_full(model, split, format, batch_size, device)?
@@ -234,13 +234,13 @@ impl TaskData {
 
     /// [`TaskData::evaluate`], also returning the per-record predictions (one row per record of
     /// `split`, in file order; binned regression: expected values) and labels.
-    pub fn evaluate_full<B: Backend, M: SequenceModel<B>>(
+    pub fn evaluate_full<M: SequenceModel>(
         &self,
         model: &M,
         split: Split,
         format: InputFormat,
         batch_size: usize,
-        device: &B::Device,
+        device: &Device,
     ) -> Result<SplitEvaluation> {
         let records = self.source.records(split)?;
         let stream = Prefetch::new(

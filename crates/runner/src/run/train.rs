@@ -4,19 +4,17 @@
 
 use crate::config::model_preset::{ModelPreset, ModelSpec};
 use crate::config::{ExperimentConfig, RunConfig};
-use crate::engine::backend::{self, WithBackend};
+use crate::engine::backend::{self, Precision};
 use crate::engine::trainer::Trainer;
 use crate::run::fit::{self, FitJob};
-use crate::run::model::{Weights, WithModel, with_model};
+use crate::run::model::{self, AnyModel, Weights};
 use crate::run::run_dir::{self, RunDir, Scores};
-use crate::run::task_data::{TaskData, TrainScan};
+use crate::run::task_data::TaskData;
 use anyhow::{Result, bail};
-use burn::module::AutodiffModule;
 use burn::optim::AdamConfig;
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Device;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strand_model::classifier::SequenceModel;
 
 /// Trains the experiment `exp` (every seed and fold) into `exp.out` (default
 /// `runs/<task>-<model>`); returns the run directories. `--resume` with no run flags (only the
@@ -177,19 +175,18 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
         }
     };
     let started = Instant::now();
-    let scores = backend::dispatch(
-        &cfg.device,
-        TrainJob {
-            cfg,
-            spec: &spec,
-            data: &data,
-            scan: &scan,
-            run: &run,
-            resume,
-            skip_nonfinite: opts.skip_nonfinite,
-            poison_batch: opts.poison_batch,
-        },
-    )?;
+    let device = backend::train_device(&cfg.device, Precision::F32)?;
+    let scores = FitJob {
+        cfg,
+        spec: &spec,
+        data: &data,
+        scan: &scan,
+        run: &run,
+        resume,
+        skip_nonfinite: opts.skip_nonfinite,
+        poison_batch: opts.poison_batch,
+    }
+    .fit(trainer(cfg, &spec, device)?)?;
     run.write_scores(&scores)?;
     tracing::info!(
         "finished {} in {:.1} s: {}",
@@ -211,69 +208,22 @@ fn summary(s: &Scores) -> String {
         .join(", ")
 }
 
-struct TrainJob<'a> {
-    cfg: &'a RunConfig,
-    spec: &'a ModelSpec,
-    data: &'a TaskData,
-    scan: &'a TrainScan,
-    run: &'a RunDir,
-    resume: Option<PathBuf>,
-    skip_nonfinite: bool,
-    poison_batch: Option<u64>,
-}
-
-impl WithBackend for TrainJob<'_> {
-    type Output = Scores;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Scores> {
-        B::seed(&device, self.cfg.seed);
-        let pretrained = self.cfg.init.as_deref();
-        with_model::<B, _>(
-            self.spec,
-            Weights::Init { pretrained },
-            &device.clone(),
-            Fitter { job: self, device },
-        )
-    }
-}
-
-/// Trains a freshly built model with Adam.
-struct Fitter<'a, D> {
-    job: TrainJob<'a>,
-    device: D,
-}
-
-impl<B: AutodiffBackend> WithModel<B> for Fitter<'_, B::Device> {
-    type Output = Scores;
-
-    fn run<M>(self, model: M) -> Result<Scores>
-    where
-        M: AutodiffModule<B> + SequenceModel<B>,
-        M::InnerModule: SequenceModel<B::InnerBackend>,
-    {
-        let j = self.job;
-        let (objective, lr, seed) = (j.spec.objective(), j.cfg.lr, j.cfg.seed);
-        let mut t = Trainer::new(
-            model,
-            AdamConfig::new().init(),
-            objective,
-            lr,
-            seed,
-            self.device,
-        );
-        t.micro_batch = j.cfg.micro_batch;
-        FitJob {
-            cfg: j.cfg,
-            spec: j.spec,
-            data: j.data,
-            scan: j.scan,
-            run: j.run,
-            resume: j.resume,
-            skip_nonfinite: j.skip_nonfinite,
-            poison_batch: j.poison_batch,
-        }
-        .fit(t)
-    }
+/// A freshly built model of `spec` (initialised from the run's seed, or from its `--init`
+/// checkpoint) with Adam, on `device` (with autodiff).
+fn trainer(cfg: &RunConfig, spec: &ModelSpec, device: Device) -> Result<Trainer<AnyModel>> {
+    device.seed(cfg.seed);
+    let pretrained = cfg.init.as_deref();
+    let model = model::build(spec, Weights::Init { pretrained }, &device)?;
+    let mut t = Trainer::new(
+        model,
+        AdamConfig::new().init(),
+        spec.objective(),
+        cfg.lr,
+        cfg.seed,
+        device,
+    );
+    t.micro_batch = cfg.micro_batch;
+    Ok(t)
 }
 
 #[cfg(test)]
