@@ -200,6 +200,35 @@ pub fn prune<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
     Ok(())
 }
 
+/// The entries of a directory strand writes, other than its lock file, sorted.
+pub fn own_entries(dir: &Path) -> Result<Vec<String>> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != strand_data::lock::LOCK_FILE)
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// `--overwrite` of a run directory: removes the `entries` of `dir` that `is_own` says strand
+/// wrote, keeps (and names) the rest.
+pub fn remove_own(dir: &Path, entries: &[String], is_own: impl Fn(&str) -> bool) -> Result<()> {
+    let (own, kept): (Vec<&String>, Vec<&String>) = entries.iter().partition(|n| is_own(n));
+    let paths: Vec<PathBuf> = own.iter().map(|n| dir.join(n)).collect();
+    prune(paths.iter().map(PathBuf::as_path))?;
+    if !kept.is_empty() {
+        let kept: Vec<&str> = kept.iter().map(|s| s.as_str()).collect();
+        tracing::warn!(
+            "--overwrite: kept files strand did not write in {}: {}",
+            dir.display(),
+            kept.join(", ")
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,7 +219,7 @@ pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> 
     }
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
     let _lock = DirLock::acquire(&cfg.out)?;
-    let entries = own_entries(&cfg.out)?;
+    let entries = crate::engine::checkpoint::own_entries(&cfg.out)?;
     if !entries.is_empty() {
         if !cfg.out.join("config.toml").is_file() {
             bail!(
@@ -241,15 +241,7 @@ pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> 
             );
         }
         if overwrite {
-            for e in entries.iter().filter(|e| is_pretrain_file(e)) {
-                let p = cfg.out.join(e);
-                let removed = if p.is_dir() {
-                    std::fs::remove_dir_all(&p)
-                } else {
-                    std::fs::remove_file(&p)
-                };
-                removed.with_context(|| format!("removing {}", p.display()))?;
-            }
+            crate::engine::checkpoint::remove_own(&cfg.out, &entries, is_pretrain_file)?;
         }
     }
     crate::engine::checkpoint::write_atomic(
@@ -257,18 +249,6 @@ pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> 
         toml::to_string_pretty(cfg)?.as_bytes(),
     )?;
     train::train(cfg, resume, &backend::train_device("cpu", Precision::F32)?)
-}
-
-/// The entries of a run directory other than its lock file.
-fn own_entries(dir: &Path) -> Result<Vec<String>> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != strand_data::lock::LOCK_FILE)
-        .collect();
-    v.sort();
-    Ok(v)
 }
 
 /// Whether `name` is a file or folder `strand pretrain` writes in its run directory.

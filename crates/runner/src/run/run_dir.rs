@@ -78,13 +78,7 @@ impl RunDir {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create run directory {}", root.display()))?;
         let lock = Arc::new(DirLock::acquire(root)?);
-        let mut entries: Vec<String> = std::fs::read_dir(root)
-            .with_context(|| format!("reading {}", root.display()))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n != LOCK_FILE)
-            .collect();
-        entries.sort();
+        let entries = crate::engine::checkpoint::own_entries(root)?;
         if !entries.is_empty() {
             let run = is_run(root);
             if !overwrite {
@@ -115,7 +109,7 @@ impl RunDir {
                         .join(", ")
                 );
             }
-            remove_strand_files(root, &entries)?;
+            crate::engine::checkpoint::remove_own(root, &entries, is_strand_file)?;
         }
         Ok(RunDir {
             root: root.to_path_buf(),
@@ -241,32 +235,6 @@ impl Scores {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
     }
-}
-
-/// Removes strand's files among `entries` of the run directory `root`; keeps (and names) the rest.
-fn remove_strand_files(root: &Path, entries: &[String]) -> Result<()> {
-    let mut kept = Vec::new();
-    for name in entries {
-        if !is_strand_file(name) {
-            kept.push(name.as_str());
-            continue;
-        }
-        let path = root.join(name);
-        let removed = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        removed.with_context(|| format!("removing {}", path.display()))?;
-    }
-    if !kept.is_empty() {
-        tracing::warn!(
-            "--overwrite: kept files strand did not write in {}: {}",
-            root.display(),
-            kept.join(", ")
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]
