@@ -232,12 +232,13 @@ impl Cell {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const SHIPPED: &str = include_str!("../../../configs/sweeps/tokenization-cnnprom.toml");
 
-    fn shipped() -> SweepConfig {
+    /// The shipped tokenization sweep, parsed and validated.
+    pub(crate) fn shipped() -> SweepConfig {
         let c: SweepConfig = toml::from_str(SHIPPED).unwrap();
         c.validate().unwrap();
         c

@@ -97,13 +97,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    const SHIPPED: &str = include_str!("../../../../configs/sweeps/tokenization-cnnprom.toml");
-
-    fn shipped() -> SweepConfig {
-        let c: SweepConfig = toml::from_str(SHIPPED).unwrap();
-        c.validate().unwrap();
-        c
-    }
+    use crate::sweep::tests::shipped;
 
     #[test]
     fn cells_are_plain_strand_train_command_lines() {
