@@ -290,3 +290,132 @@ fn weights_written_by_a_strand_on_burn_0_21_are_refused_naming_the_file() {
     assert_clean_failure(&o, &[&["--init", s(&pre_mpk)][..], &OLD[..]].concat());
     assert!(!ft.exists(), "checked before the run starts");
 }
+
+#[test]
+fn weights_of_another_model_in_a_run_are_refused_and_its_scores_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 40);
+    let nucleotide = dir.path().join("a");
+    let o = run(&train_args(&task, &nucleotide, &[]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The same preset with another tokenizer: another embedding shape.
+    let kmer = dir.path().join("b");
+    let o = run(&train_args(&task, &kmer, &["--tokenizer", "kmer:3:1"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::copy(kmer.join("model.bpk"), nucleotide.join("model.bpk")).unwrap();
+    let scores = std::fs::read(nucleotide.join("scores.json")).unwrap();
+    let o = run(&["eval", "--run", s(&nucleotide), "--split", "test"]);
+    let weights = nucleotide.join("model.bpk");
+    assert_clean_failure(&o, &[s(&weights), "shape"]);
+    assert_eq!(
+        std::fs::read(nucleotide.join("scores.json")).unwrap(),
+        scores,
+        "scores.json untouched"
+    );
+}
+
+#[test]
+fn errors_speak_strands_words_not_debug_prints_or_parser_internals() {
+    let dir = tempfile::tempdir().unwrap();
+    // A CSV whose 6th training row has an empty label.
+    let csv = dir.path().join("t.csv");
+    let mut text = String::from("sequence,label\n");
+    for i in 0..40 {
+        let label = if i == 5 {
+            String::new()
+        } else {
+            (i % 2).to_string()
+        };
+        text.push_str(&format!("{},{label}\n", "ACGTTGCA".repeat(4 + i % 3)));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let task = format!("csv:{}", csv.display());
+    let out = dir.path().join("r");
+    let o = run(&["train", "--task", &task, "--epochs", "1", "--out", s(&out)]);
+    assert_clean_failure(&o, &["no label", "classes (0, 1)"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("None") && !err.contains("Classes {"), "{err}");
+    assert!(!out.exists());
+
+    // A JSON file that is not a tokenizer.json.
+    let json = dir.path().join("vocab.json");
+    std::fs::write(&json, "{\"A\": 1}").unwrap();
+    let tiny = tiny_task(dir.path(), 20);
+    let o = run(&[
+        "train",
+        "--task",
+        &tiny,
+        "--tokenizer",
+        &format!("bpe:{}", json.display()),
+        "--out",
+        s(&out),
+    ]);
+    assert_clean_failure(&o, &[s(&json), "not a tokenizer.json"]);
+    assert!(!out.exists());
+
+    // Early stopping without a validation split.
+    let cfg = dir.path().join("novalid.toml");
+    std::fs::write(&cfg, "[split]\nvalid_frac = 0.0\n").unwrap();
+    let o = run(&[
+        "train",
+        "--config",
+        s(&cfg),
+        "--task",
+        &tiny,
+        "--patience",
+        "2",
+        "--out",
+        s(&out),
+    ]);
+    assert_clean_failure(&o, &["--patience needs a validation split"]);
+    assert!(!out.exists());
+}
+
+/// A pretraining config on `corpus` (a tiny T5; the values do not matter to the checks).
+fn pretrain_config(dir: &Path, corpus: &Path) -> PathBuf {
+    let cfg = dir.join("pretrain.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name = \"tiny\"\nout = \"unused\"\nseed = 0\nsteps = 4\nbatch_size = 2\n\
+             checkpoint_every = 2\nlog_every = 1\ntokenizer = \"nucleotide\"\n\n[data]\n\
+             corpus = \"{}\"\nboth_strands = true\nmax_n_fraction = 0.05\nshuffle_buffer = 8\n\n\
+             [objective]\nencoder_length = 48\nnoise_density = 0.15\nmean_span = 3.0\n\
+             span_unit = \"nucleotides\"\n\n[optim]\nlr = 2e-3\nweight_decay = 0.01\n\
+             warmup_steps = 1\ndecay = \"inverse_sqrt\"\ngrad_clip_norm = 1.0\n\n[t5]\n\
+             d_model = 32\nd_kv = 8\nnum_heads = 2\nd_ff = 64\nnum_layers = 1\n\
+             num_decoder_layers = 1\ndropout_rate = 0.0\n",
+            corpus.display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+#[test]
+fn pretraining_inputs_are_checked_before_the_run_directory_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    // Records shorter than one window.
+    let short = dir.path().join("short.fa");
+    write_fasta(&short, &[("a".into(), "ACGT".repeat(5))]);
+    let cfg = pretrain_config(dir.path(), &short);
+    let out = dir.path().join("pt");
+    let o = run(&["pretrain", "--config", s(&cfg), "--out", s(&out)]);
+    assert_clean_failure(&o, &[s(&short), "no window of"]);
+    assert!(!out.exists(), "a refused pretraining leaves no directory");
+    // Zero steps from the command line.
+    let long = dir.path().join("long.fa");
+    write_fasta(&long, &[("a".into(), "ACGTTGCAAC".repeat(100))]);
+    let cfg = pretrain_config(dir.path(), &long);
+    let o = run(&[
+        "pretrain",
+        "--config",
+        s(&cfg),
+        "--out",
+        s(&out),
+        "--steps",
+        "0",
+    ]);
+    assert_clean_failure(&o, &["steps", "must be positive"]);
+    assert!(!out.exists());
+}

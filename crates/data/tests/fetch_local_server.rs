@@ -538,6 +538,31 @@ fn corrupted_archive_fails_the_recorded_checksum_and_installs_nothing() {
 }
 
 #[test]
+fn a_download_that_fails_to_install_records_no_checksum() {
+    let cache = tempfile::tempdir().unwrap();
+    // A mirror answers with an error page (200 OK, HTML): the "archive" cannot be extracted.
+    let page = b"<html><body>rate limited</body></html>".to_vec();
+    {
+        let server = Server::start(vec![(gb_path(NAME), page, Behavior::Normal)]);
+        let e = fetch(options(cache.path(), &server, 0), &format!("gb/{NAME}")).unwrap_err();
+        assert!(!matches!(e, DataError::ChecksumMismatch { .. }), "{e}");
+        assert!(!layout::gb_dataset_dir(cache.path(), NAME).exists());
+    }
+    let store = fs::read_to_string(cache.path().join(STORE_FILE)).unwrap_or_default();
+    assert!(
+        !store.contains(NAME),
+        "a failed install pinned a checksum: {store}"
+    );
+    // The real archive, served later, installs.
+    let zip = gb_zip(NAME, true);
+    let server = Server::start(vec![(gb_path(NAME), zip.clone(), Behavior::Normal)]);
+    fetch(options(cache.path(), &server, 0), &format!("gb/{NAME}")).unwrap();
+    assert_gb_installed(cache.path(), &zip);
+    let store = fs::read_to_string(cache.path().join(STORE_FILE)).unwrap();
+    assert!(store.contains(&sha256_hex(&zip)), "{store}");
+}
+
+#[test]
 fn zip_slip_and_absolute_entries_are_refused() {
     for (evil, escaped) in [
         ("../../evil.txt", "evil.txt"),
@@ -556,11 +581,11 @@ fn zip_slip_and_absolute_entries_are_refused() {
             "{evil}: {e}"
         );
         assert!(!layout::gb_dataset_dir(cache.path(), NAME).exists());
-        // Nothing was written anywhere: the cache holds only the recorded checksum (the refused
-        // download is deleted) and the lock file of the process that wrote it, and nothing
+        // Nothing was written anywhere: the cache holds only the lock file of the process that
+        // wrote it (the refused download is deleted and its checksum not recorded), and nothing
         // escaped.
         let files = tree(cache.path());
-        assert_eq!(files, [strand_data::lock::LOCK_FILE, STORE_FILE], "{evil}");
+        assert_eq!(files, [strand_data::lock::LOCK_FILE], "{evil}");
         if !escaped.is_empty() {
             assert!(!cache.path().join(escaped).exists());
             assert!(!cache.path().parent().unwrap().join(escaped).exists());

@@ -100,8 +100,17 @@ pub struct BenchArgs {
 pub fn bench(args: &BenchArgs) -> Result<BenchReport> {
     let t0 = Instant::now();
     let precision = Precision::parse(&args.precision)?;
-    if args.batch == 0 || args.steps == 0 || args.warmup == 0 {
-        bail!("--batch, --steps and --warmup must be at least 1");
+    if [
+        args.batch,
+        args.steps,
+        args.warmup,
+        args.seq_len,
+        args.dec_len,
+        args.vocab,
+    ]
+    .contains(&0)
+    {
+        bail!("--batch, --steps, --warmup, --seq-len, --dec-len and --vocab must be at least 1");
     }
     let workload = Workload::from_args(args)?;
     // bf16 is the device's float type, set before any tensor exists on it.
@@ -126,6 +135,7 @@ impl Workload {
         let facts = DataFacts {
             vocab_size: NucleotideTokenizer.vocab_size(),
             max_train_tokens: args.seq_len,
+            variable_length: false,
         };
         #[allow(unreachable_patterns)] // presets of other kinds may be added to ModelPreset
         match preset.build(facts, Objective::BinaryLogit)? {
@@ -551,8 +561,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_models_are_errors() {
+    fn unknown_models_and_zero_sizes_are_errors() {
         assert!(Workload::from_args(&args("cnn-nope", 4, 60)).is_err());
+        // A zero length panicked inside burn before it was checked.
+        for a in [args("t5-tiny", 2, 0), args("cnn-gb", 0, 60)] {
+            let e = bench(&a).unwrap_err().to_string();
+            assert!(e.contains("must be at least 1"), "{e}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ fn main() -> std::process::ExitCode {
     match cli::dispatch(Cli::parse().command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli::error_message(&e));
             if e.downcast_ref::<interrupt::Interrupted>().is_some() {
                 std::process::ExitCode::from(interrupt::EXIT_CODE)
             } else {

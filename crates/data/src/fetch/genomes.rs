@@ -195,8 +195,9 @@ impl Fetcher<'_> {
         let sequences = gzip_fasta_to_indexed_bgzf(&download, &out)?;
         self.progress()
             .note(&format!("{target}: {sequences} sequences indexed"));
-        layout::write_marker(&staging, &Marker::new(&target, vec![file]))?;
+        layout::write_marker(&staging, &Marker::new(&target, vec![file.clone()]))?;
         layout::install_dir(&staging, &dest)?;
+        self.commit(&[file])?;
         fs::remove_file(&download).map_err(|e| DataError::io(&download, e))?;
         Ok(Fetched {
             target,

@@ -177,6 +177,10 @@ pub struct Fetcher<'p> {
     http: Downloader,
     store: ChecksumStore,
     progress: &'p mut dyn Progress,
+    /// Checksums of downloads with no manifest or recorded entry: recorded in `checksums.json`
+    /// only once what they belong to is installed ([`Fetcher::commit`]), so that a download
+    /// that fails to install (an error page, a bad archive) does not pin a wrong checksum.
+    pending: std::collections::HashMap<String, MarkerFile>,
     /// The cache is written by one process at a time.
     _lock: crate::lock::DirLock,
 }
@@ -192,6 +196,7 @@ impl<'p> Fetcher<'p> {
             opts,
             store,
             progress,
+            pending: Default::default(),
             _lock,
         })
     }
@@ -301,18 +306,29 @@ impl<'p> Fetcher<'p> {
         size: u64,
         expected: &Expected,
     ) -> Result<MarkerFile> {
-        if !matches!(
-            expected,
-            Expected::Manifest { .. } | Expected::Recorded { .. }
-        ) {
-            self.store.record(key, &sha256, size, url)?;
-        }
-        Ok(MarkerFile {
+        let file = MarkerFile {
             key: key.to_string(),
             url: url.to_string(),
             sha256,
             size,
-        })
+        };
+        if !matches!(
+            expected,
+            Expected::Manifest { .. } | Expected::Recorded { .. }
+        ) {
+            self.pending.insert(key.to_string(), file.clone());
+        }
+        Ok(file)
+    }
+
+    /// Records the new checksums among `files` once what they belong to is installed.
+    pub(super) fn commit(&mut self, files: &[MarkerFile]) -> Result<()> {
+        for f in files {
+            if let Some(p) = self.pending.remove(&f.key) {
+                self.store.record(&p.key, &p.sha256, p.size, &p.url)?;
+            }
+        }
+        Ok(())
     }
 
     /// Genomic Benchmarks dataset `name` from its Zenodo archive into `<cache>/gb/<name>`.
@@ -347,7 +363,7 @@ impl<'p> Fetcher<'p> {
                 return Err(e);
             }
         };
-        layout::write_marker(&root, &Marker::new(&target, vec![file]))?;
+        layout::write_marker(&root, &Marker::new(&target, vec![file.clone()]))?;
         if root == tmp.path() {
             let kept = tmp.keep();
             if let Err(e) = layout::install_dir(&kept, &dest) {
@@ -358,6 +374,7 @@ impl<'p> Fetcher<'p> {
             layout::install_dir(&root, &dest)?;
             drop(tmp);
         }
+        self.commit(&[file])?;
         fs::remove_file(&zip_path).map_err(|e| DataError::io(&zip_path, e))?;
         Ok(installed(target, dest))
     }
@@ -419,8 +436,9 @@ impl<'p> Fetcher<'p> {
                 files.push(self.download_verified(&key, &url, &staging.join(&rel), None, None)?);
             }
         }
-        layout::write_marker(&staging, &Marker::new(&target, files))?;
+        layout::write_marker(&staging, &Marker::new(&target, files.clone()))?;
         layout::install_dir(&staging, &dest)?;
+        self.commit(&files)?;
         Ok(installed(target, dest))
     }
 
@@ -454,8 +472,9 @@ impl<'p> Fetcher<'p> {
             let size = entry.lfs.as_ref().map(|l| l.size).or(entry.size);
             files.push(self.download_verified(&key, &url, &dest_file, sha, size)?);
         }
-        layout::write_marker(&staging, &Marker::new(&target, files))?;
+        layout::write_marker(&staging, &Marker::new(&target, files.clone()))?;
         layout::install_dir(&staging, &dest)?;
+        self.commit(&files)?;
         Ok(installed(target, dest))
     }
 

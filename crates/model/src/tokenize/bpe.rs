@@ -128,7 +128,13 @@ impl BpeTokenizer {
             path: origin.to_path_buf(),
             reason,
         };
-        let inner = HfTokenizer::from_bytes(&json).map_err(|e| bad(e.to_string()))?;
+        let inner = HfTokenizer::from_bytes(&json).map_err(|e| {
+            bad(format!(
+                "not a tokenizer.json of the Hugging Face tokenizers library, as `strand \
+                 tokenizer train` writes ({e}); pass the tokenizer.json of a `strand tokenizer \
+                 train` output or of a strand pretraining run"
+            ))
+        })?;
         for (id, name) in special_tokens().iter().enumerate() {
             match inner.token_to_id(name) {
                 Some(got) if got == id as u32 => {}
@@ -295,6 +301,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("x.json") && e.contains("</s>"), "{e}");
+        for text in ["hello", "{\"a\": 1}"] {
+            let e = BpeTokenizer::from_json_bytes(text.into(), Path::new("y.json"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("y.json") && e.contains("not a tokenizer.json"),
+                "{e}"
+            );
+        }
         let e = BpeTokenizer::load(Path::new("/nonexistent/tokenizer.json")).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/tokenizer.json"));
     }

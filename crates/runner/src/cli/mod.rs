@@ -32,3 +32,35 @@ pub fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Quickstart(a) => quickstart::run(a),
     }
 }
+
+/// The one-line message of an error and its causes, `: `-separated, each cause left out when the
+/// message so far already says it (errors that print their source, like `path: io error`, and
+/// also return it as their source would otherwise say it twice).
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if out.contains(&s) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&s);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let e = anyhow::Error::new(strand_data::DataError::io("/proc/nope", io))
+            .context("opening the fetch cache");
+        assert_eq!(
+            super::error_message(&e),
+            "opening the fetch cache: /proc/nope: No such file or directory"
+        );
+    }
+}

@@ -57,6 +57,10 @@ pub struct DataFacts {
     pub vocab_size: usize,
     /// Most tokens of any training sequence (without BOS/EOS).
     pub max_train_tokens: usize,
+    /// Whether training sequences differ in length: the CNN then pads every input to
+    /// `max + 3` tokens (BOS, EOS and at least one pad), as upstream Genomic Benchmarks does;
+    /// fixed-length tasks get `max + 2`.
+    pub variable_length: bool,
 }
 
 /// A fully sized model: what `model.json` holds.
@@ -164,7 +168,7 @@ impl ModelPreset {
                 let config = p
                     .config(
                         facts.vocab_size,
-                        facts.max_train_tokens + 2,
+                        facts.max_train_tokens + 2 + usize::from(facts.variable_length),
                         objective.n_out(),
                     )
                     .map_err(anyhow::Error::msg)?;
@@ -255,6 +259,7 @@ mod tests {
         let facts = DataFacts {
             vocab_size: 109,
             max_train_tokens: 251,
+            variable_length: false,
         };
         let spec = p.build(facts, Objective::BinaryLogit).unwrap();
         let ModelSpec::Cnn { config, .. } = &spec else {
@@ -265,6 +270,20 @@ mod tests {
         assert_eq!(config.n_out, 1);
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<ModelSpec>(&json).unwrap(), spec);
+        // genomic_benchmarks.md §4.3: human_ensembl_regulatory (variable lengths, longest train
+        // sequence 802 bp, 3 classes) → input_len 805, flatten 376.
+        let facts = DataFacts {
+            vocab_size: 109,
+            max_train_tokens: 802,
+            variable_length: true,
+        };
+        let spec = p.build(facts, Objective::Softmax { classes: 3 }).unwrap();
+        let ModelSpec::Cnn { config, .. } = &spec else {
+            panic!("cnn-gb builds a CNN")
+        };
+        assert_eq!(config.input_len, 805);
+        assert_eq!(config.flat_len(), Some(376));
+        assert_eq!(config.n_out, 3);
     }
 
     #[test]
@@ -276,6 +295,7 @@ mod tests {
         let facts = DataFacts {
             vocab_size: 109,
             max_train_tokens: 100,
+            variable_length: false,
         };
         let ft = |head, bins| FineTune {
             head: Some(head),
@@ -343,6 +363,7 @@ mod tests {
         let facts = DataFacts {
             vocab_size: 109,
             max_train_tokens: 20,
+            variable_length: false,
         };
         let e = p
             .build(facts, Objective::BinaryLogit)

@@ -36,6 +36,7 @@ pub fn rows(batch: &HostBatch, start: usize, n: usize) -> HostBatch {
         rows: n,
         len: batch.len,
         labels: batch.labels[start..start + n].to_vec(),
+        cropped: 0,
     }
 }
 

@@ -33,6 +33,11 @@ pub struct InputFormat {
 impl InputFormat {
     /// The ids of one sequence: `[BOS] tokens [EOS]`, cropped to the maximum length.
     pub fn encode(&self, tok: &AnyTokenizer, seq: &[u8]) -> Vec<u32> {
+        self.encode_cropped(tok, seq).0
+    }
+
+    /// [`InputFormat::encode`], and whether the sequence was cropped.
+    pub fn encode_cropped(&self, tok: &AnyTokenizer, seq: &[u8]) -> (Vec<u32>, bool) {
         let mut ids = Vec::with_capacity(seq.len() + 2);
         if self.bos {
             ids.push(BOS);
@@ -41,11 +46,17 @@ impl InputFormat {
         if self.eos {
             ids.push(EOS);
         }
-        let max = match self.pad_to {
-            PadTo::Fixed(n) | PadTo::Longest { max: n } => n,
-        };
+        let max = self.max_len();
+        let cropped = ids.len() > max;
         ids.truncate(max);
-        ids
+        (ids, cropped)
+    }
+
+    /// The most tokens a row holds.
+    pub fn max_len(&self) -> usize {
+        match self.pad_to {
+            PadTo::Fixed(n) | PadTo::Longest { max: n } => n,
+        }
     }
 }
 
@@ -59,6 +70,8 @@ pub struct HostBatch {
     pub rows: usize,
     pub len: usize,
     pub labels: Vec<Label>,
+    /// Rows whose sequence was longer than the input format allows and was cropped.
+    pub cropped: usize,
 }
 
 impl HostBatch {
@@ -84,6 +97,7 @@ impl HostBatch {
             rows,
             len,
             labels,
+            cropped: 0,
         }
     }
 
@@ -160,10 +174,13 @@ where
         }
         let mut seqs = Vec::with_capacity(batch_size);
         let mut labels = Vec::with_capacity(batch_size);
+        let mut cropped = 0;
         for r in records.by_ref() {
             match r {
                 Ok(r) => {
-                    seqs.push(format.encode(&tok, &r.seq));
+                    let (ids, crop) = format.encode_cropped(&tok, &r.seq);
+                    cropped += usize::from(crop);
+                    seqs.push(ids);
                     labels.push(r.label);
                     if seqs.len() == batch_size {
                         break;
@@ -178,7 +195,9 @@ where
         if seqs.is_empty() {
             None
         } else {
-            Some(Ok(HostBatch::pad(seqs, labels, format.pad_to)))
+            let mut batch = HostBatch::pad(seqs, labels, format.pad_to);
+            batch.cropped = cropped;
+            Some(Ok(batch))
         }
     })
 }
@@ -216,6 +235,8 @@ mod tests {
         assert_eq!(b[0].mask[..5], [true, true, true, true, false]);
         assert_eq!(b[1].tokens, vec![3, 106, 1, 0, 0]);
         assert_eq!(b[1].labels, vec![Label::Class(1)]);
+        // ACGTA + BOS/EOS is 7 tokens: cropped to 5, and counted.
+        assert_eq!((b[0].cropped, b[1].cropped), (1, 0));
     }
 
     #[test]

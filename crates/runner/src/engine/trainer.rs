@@ -17,6 +17,14 @@ use strand_data::Label;
 use strand_data::metrics::Predictions;
 use strand_model::classifier::{Objective, SequenceModel};
 
+/// The fine-tuning optimizer: Adam with PyTorch's defaults (β₁ 0.9, β₂ 0.999, ε 1e-8, no
+/// weight decay), what upstream Genomic Benchmarks and `transformers` train with. burn's own
+/// default ε is 1e-5, a thousand times larger: with the small gradients of a batch-normalised
+/// CNN it shrinks the steps of parameters whose gradients are that small.
+pub fn adam() -> burn::optim::AdamConfig {
+    burn::optim::AdamConfig::new().with_epsilon(1e-8)
+}
+
 /// Counters of a run: where the loop is, and the best epoch so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoopState {
@@ -151,6 +159,8 @@ pub struct Evaluated {
     pub truth: Vec<Label>,
     /// Mean loss per labelled record (`NaN` when no record is labelled).
     pub loss: f64,
+    /// Records cropped to the model's input length.
+    pub cropped: usize,
 }
 
 /// Runs `model` (in inference mode: use `model.valid()`) over `batches`, built on `device`
@@ -170,8 +180,10 @@ where
     let mut scores: Vec<f64> = Vec::new();
     let mut truth = Vec::new();
     let (mut loss_sum, mut loss_n) = (0.0, 0usize);
+    let mut cropped = 0;
     for batch in batches {
         let batch = batch?;
+        cropped += batch.cropped;
         let tokens = batch.token_batch(device);
         let outputs = model.forward(&tokens);
         if batch.labels.iter().all(|l| *l != Label::None) {
@@ -185,12 +197,23 @@ where
             loss_n += batch.rows;
         }
         let s = objective.scores(outputs);
+        let first = scores.len();
         scores.extend(
             s.into_data()
                 .convert::<f64>()
                 .try_to_vec::<f64>()
                 .map_err(|e| anyhow::anyhow!("reading model outputs: {e:?}"))?,
         );
+        if let Some(i) = scores[first..].iter().position(|v| !v.is_finite()) {
+            let per_row = (scores.len() - first) / batch.rows.max(1);
+            let row = truth.len() + i / per_row.max(1) + 1;
+            anyhow::bail!(
+                "the model's output for record {row} of the split is not finite ({}): its \
+                 weights have diverged or are damaged. Retrain with a lower --lr or with \
+                 --clip-grad-norm (metrics.jsonl shows where the loss grew)",
+                scores[first + i]
+            );
+        }
         truth.extend(batch.labels);
         bar.inc(1);
     }
@@ -210,7 +233,12 @@ where
     } else {
         loss_sum / loss_n as f64
     };
-    Ok(Evaluated { preds, truth, loss })
+    Ok(Evaluated {
+        preds,
+        truth,
+        loss,
+        cropped,
+    })
 }
 
 #[cfg(test)]
@@ -254,6 +282,30 @@ mod tests {
             .collect();
         let labels: Vec<Label> = (0..8).map(|i| Label::Class(i % 2)).collect();
         (t, HostBatch::pad(seqs, labels, PadTo::Fixed(60)))
+    }
+
+    #[test]
+    fn non_finite_outputs_are_an_error_that_says_why() {
+        let (t, batch) = cnn_and_batch();
+        let dev = t.device.clone();
+        let mut model = t.model.valid();
+        let w = model.output.weight.val();
+        model.output.weight = burn::module::Param::from_tensor(w.mul_scalar(f32::NAN));
+        let bar = ProgressBar::hidden();
+        let e = predict(
+            &model,
+            Objective::BinaryLogit,
+            std::iter::once(Ok(batch)),
+            &dev.without_autodiff(),
+            &bar,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("record 1 ") && e.contains("not finite") && e.contains("diverged"),
+            "{e}"
+        );
+        assert!(!e.contains("probability distribution"), "{e}");
     }
 
     #[test]

@@ -42,6 +42,23 @@ pub enum Masking {
     Nucleotides { mean_span: f64 },
 }
 
+impl std::fmt::Display for Masking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Masking::Tokens {
+                raw_tokens,
+                mean_span,
+            } => write!(
+                f,
+                "spans of mean {mean_span} tokens masked over {raw_tokens} tokens"
+            ),
+            Masking::Nucleotides { mean_span } => {
+                write!(f, "spans of mean {mean_span} bases masked over bases")
+            }
+        }
+    }
+}
+
 /// Everything fixed about how windows become examples (recorded in the run directory).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExamplePlan {

@@ -217,6 +217,11 @@ pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> 
     if cfg.out.exists() && !cfg.out.is_dir() {
         bail!("--out {} exists and is not a directory", cfg.out.display());
     }
+    if cfg.batch_size == 0 || cfg.steps == 0 {
+        bail!("batch_size and steps (--steps) must be positive");
+    }
+    let prepared = train::prepare(cfg)?;
+    let device = backend::train_device("cpu", Precision::F32)?;
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
     let _lock = DirLock::acquire(&cfg.out)?;
     let entries = crate::engine::checkpoint::own_entries(&cfg.out)?;
@@ -248,7 +253,7 @@ pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> 
         &cfg.out.join("config.toml"),
         toml::to_string_pretty(cfg)?.as_bytes(),
     )?;
-    train::train(cfg, resume, &backend::train_device("cpu", Precision::F32)?)
+    train::train(cfg, resume, &device, prepared)
 }
 
 /// Whether `name` is a file or folder `strand pretrain` writes in its run directory.

@@ -35,11 +35,31 @@ struct State {
     step: usize,
 }
 
-/// Trains `cfg` in `cfg.out` (continuing from its last checkpoint with `resume`) on `device`
-/// (with autodiff).
-pub(super) fn train(cfg: &PretrainConfig, resume: bool, device: &Device) -> Result<()> {
+/// The tokenizer and example plan of `cfg`, with the corpus checked to give a window: all of it
+/// before the run directory is touched.
+pub(super) fn prepare(cfg: &PretrainConfig) -> Result<(AnyTokenizer, ExamplePlan)> {
     let tokenizer = tokenizer_for(cfg)?;
     let plan = plan(cfg, &tokenizer)?;
+    Windows::new(
+        &cfg.data.corpus,
+        window_options(cfg, plan.window_bases, cfg.seed),
+    )?
+    .next_window()?;
+    Ok((tokenizer, plan))
+}
+
+/// Trains `cfg` in `cfg.out` (continuing from its last checkpoint with `resume`) on `device`
+/// (with autodiff), with the tokenizer and plan of [`prepare`].
+pub(super) fn train(
+    cfg: &PretrainConfig,
+    resume: bool,
+    device: &Device,
+    (tokenizer, plan): (AnyTokenizer, ExamplePlan),
+) -> Result<()> {
+    std::fs::write(
+        cfg.out.join("plan.json"),
+        serde_json::to_string_pretty(&plan)? + "\n",
+    )?;
     let t5_config: T5Config = cfg.t5.config(tokenizer.vocab_size());
     device.seed(cfg.seed);
     let mut st = State {
@@ -134,7 +154,7 @@ fn window_options(cfg: &PretrainConfig, window: usize, seed: u64) -> WindowOptio
     }
 }
 
-/// The example plan (window size, masking), measured for BPE; written to `plan.json`.
+/// The example plan (window size, masking), measured for BPE.
 fn plan(cfg: &PretrainConfig, tokenizer: &AnyTokenizer) -> Result<ExamplePlan> {
     let bpe_ratio = if matches!(tokenizer, AnyTokenizer::Bpe(_)) {
         let mut probe = Windows::new(
@@ -154,12 +174,8 @@ fn plan(cfg: &PretrainConfig, tokenizer: &AnyTokenizer) -> Result<ExamplePlan> {
         o.span_unit,
         bpe_ratio,
     )?;
-    std::fs::write(
-        cfg.out.join("plan.json"),
-        serde_json::to_string_pretty(&plan)? + "\n",
-    )?;
     tracing::info!(
-        "{}: tokenizer {} (vocab {}), windows of {} bases, {:?}, batch {}",
+        "{}: tokenizer {} (vocab {}), windows of {} bases, {}, batch {}",
         cfg.name,
         tokenizer.spec(),
         tokenizer.vocab_size(),

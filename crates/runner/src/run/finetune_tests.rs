@@ -221,6 +221,38 @@ fn init_from_a_pretraining_checkpoint_and_mismatches_are_refused() {
     .unwrap_err();
     let msg = format!("{e:#}");
     assert!(msg.contains("d_ff: checkpoint 64, preset 96"), "{msg}");
+
+    // A truncated checkpoint, and a device this build cannot run: errors before the run
+    // directory exists.
+    let weights = ckpt.join("model.bpk");
+    let good = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &good[..good.len() / 2]).unwrap();
+    let cut = dir.path().join("cut");
+    let e = train(
+        &task,
+        s(&preset),
+        &cut,
+        &["--init", s(&ckpt), "--epochs", "1"],
+    )
+    .unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(msg.contains(s(&weights)), "{msg}");
+    assert!(!cut.exists(), "checked before the run starts");
+    std::fs::write(&weights, good).unwrap();
+    #[cfg(not(feature = "cuda"))]
+    {
+        let gpu = dir.path().join("gpu");
+        let e = train(
+            &task,
+            s(&preset),
+            &gpu,
+            &["--device", "cuda", "--epochs", "1"],
+        )
+        .unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("cuda"), "{msg}");
+        assert!(!gpu.exists(), "checked before the run starts");
+    }
 }
 
 /// ρ recomputed from the written predictions, against the labels of the same split.

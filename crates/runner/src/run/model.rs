@@ -113,6 +113,7 @@ mod tests {
         let scan = |n: usize| crate::run::task_data::TrainScan {
             records: 2,
             max_tokens: n,
+            min_tokens: n,
             per_class: vec![1, 1],
             longest_id: "chr1_big".into(),
         };

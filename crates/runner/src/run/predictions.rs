@@ -14,7 +14,6 @@
 //! The test split goes to `predictions.tsv`, any other split to `predictions.<split>.tsv`.
 
 use anyhow::{Context, Result, bail};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use strand_data::metrics::{Predictions, argmax_rows, expected_index};
 use strand_data::{LabelKind, Split};
@@ -49,7 +48,23 @@ pub fn point_values(preds: &Predictions, kind: &LabelKind) -> Result<Vec<f64>> {
     })
 }
 
-/// Writes `ids` and `values` (same length) to `path`.
+/// How many ids occur more than once, and the first one that does.
+pub fn duplicate_ids(ids: &[String]) -> Option<(usize, &str)> {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    let mut first = None;
+    let mut n = 0;
+    for id in ids {
+        if !seen.insert(id.as_str()) {
+            n += 1;
+            first.get_or_insert(id.as_str());
+        }
+    }
+    first.map(|f| (n, f))
+}
+
+/// Writes `ids` and `values` (same length) to `path` (atomically: a reader sees the old file or
+/// the whole new one). Duplicate ids are written as they are, with a warning: such a file must
+/// be joined by position.
 pub fn write(path: &Path, ids: &[String], values: &[f64]) -> Result<PathBuf> {
     if ids.len() != values.len() {
         bail!(
@@ -65,8 +80,14 @@ pub fn write(path: &Path, ids: &[String], values: &[f64]) -> Result<PathBuf> {
         }
         text.push_str(&format!("{id}\t{v}\n"));
     }
-    let mut f = std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
-    f.write_all(text.as_bytes())
+    if let Some((n, first)) = duplicate_ids(ids) {
+        tracing::warn!(
+            "{n} rows of {} repeat an id that occurs earlier (first: {first:?}): rows follow \
+             the split's record order, so join them with the data by position, not by id",
+            path.display()
+        );
+    }
+    crate::engine::checkpoint::write_atomic(path, text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path.to_path_buf())
 }
@@ -131,5 +152,23 @@ mod tests {
         assert!(write(&f, &ids[..1], &values).is_err());
         assert!(write(&f, &["a\tb".to_string()], &[1.0]).is_err());
         assert_eq!(file_name(Split::Valid), "predictions.valid.tsv");
+    }
+
+    #[test]
+    fn duplicate_ids_are_counted_and_the_first_named() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(duplicate_ids(&ids(&["a", "b", "c"])), None);
+        assert_eq!(
+            duplicate_ids(&ids(&["a", "b", "b", "a", "b"])),
+            Some((3, "b"))
+        );
+        // Written anyway, in order.
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.tsv");
+        write(&f, &ids(&["a", "a"]), &[1.0, 2.0]).unwrap();
+        assert_eq!(
+            read(&f).unwrap(),
+            vec![("a".into(), 1.0), ("a".into(), 2.0)]
+        );
     }
 }

@@ -39,6 +39,7 @@ pub fn build_spec(
     let facts = DataFacts {
         vocab_size: data.tokenizer.vocab_size(),
         max_train_tokens: scan.max_tokens,
+        variable_length: scan.min_tokens != scan.max_tokens,
     };
     let task_objective = data.objective;
     let text_regression = preset.is_t5()

@@ -44,10 +44,31 @@ pub struct TrainScan {
     pub records: usize,
     /// Most tokens of one sequence (no specials).
     pub max_tokens: usize,
+    /// Fewest tokens of one sequence (no specials): below `max_tokens`, the task has variable
+    /// lengths and the CNN pads as upstream does (see [`crate::config::model_preset`]).
+    pub min_tokens: usize,
     /// Records per class (classification tasks).
     pub per_class: Vec<usize>,
     /// Id of the (first) longest record.
     pub longest_id: String,
+}
+
+/// A record's label in words, for errors.
+fn describe_label(l: &Label) -> String {
+    match l {
+        Label::None => "no label (an empty label field?)".into(),
+        Label::Class(c) => format!("class index {c}"),
+        Label::Value(v) => format!("the numeric label {v}"),
+    }
+}
+
+/// A task's kind of label in words, for errors.
+fn describe_kind(kind: &LabelKind) -> String {
+    match kind {
+        LabelKind::Classes { names } => format!("classes ({})", names.join(", ")),
+        LabelKind::Ordinal { min, max } => format!("ordinal levels {min} to {max}"),
+        LabelKind::Regression => "numbers (regression)".into(),
+    }
 }
 
 impl TaskData {
@@ -95,6 +116,11 @@ impl TaskData {
             },
             binned: Some((bins, inner)),
         }
+    }
+
+    /// Whether the task has a validation split (`[split] valid_frac = 0` derives none).
+    pub fn has_valid(&self) -> bool {
+        self.source.splits().contains(&Split::Valid)
     }
 
     /// The predictions and labels to score: with bins, expected values against the real labels.
@@ -146,6 +172,7 @@ impl TaskData {
         let mut scan = TrainScan {
             records: 0,
             max_tokens: 0,
+            min_tokens: 0,
             per_class: vec![0; n_classes],
             longest_id: String::new(),
         };
@@ -153,6 +180,9 @@ impl TaskData {
             let r = r?;
             scan.records += 1;
             let tokens = self.tokenizer.encode(&r.seq).len();
+            if tokens < scan.min_tokens || scan.records == 1 {
+                scan.min_tokens = tokens;
+            }
             if tokens > scan.max_tokens || scan.records == 1 {
                 scan.max_tokens = tokens.max(scan.max_tokens);
                 scan.longest_id = r.id.clone();
@@ -170,9 +200,12 @@ impl TaskData {
                 }
                 (Label::Value(_), LabelKind::Regression) => {}
                 (l, kind) => bail!(
-                    "task {}: training record {} has label {l:?}, which does not fit {kind:?}",
+                    "task {}: training record {} has {}, but the task's labels are {}: give \
+                     every training record a label of that kind",
                     self.card.name,
-                    r.id
+                    r.id,
+                    describe_label(&l),
+                    describe_kind(kind)
                 ),
             }
         }
@@ -253,6 +286,15 @@ impl TaskData {
         let n = ev.truth.len();
         if n == 0 {
             bail!("task {}: split {split} is empty", self.card.name);
+        }
+        if ev.cropped > 0 {
+            tracing::warn!(
+                "{} of {n} {split} records of {} are longer than the model's input ({} tokens, \
+                 set by the longest training sequence) and were cropped to it",
+                ev.cropped,
+                self.card.name,
+                format.max_len()
+            );
         }
         let loss = ev.loss;
         let (preds, truth) = self.unbin(split, ev)?;

@@ -11,7 +11,6 @@ use crate::run::model::{self, AnyModel, Weights};
 use crate::run::run_dir::{self, RunDir, Scores};
 use crate::run::task_data::TaskData;
 use anyhow::{Result, bail};
-use burn::optim::AdamConfig;
 use burn::tensor::Device;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -141,6 +140,13 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
     let (spec, data) = crate::run::t5::build_spec(cfg, &preset, data, &scan)?;
     crate::run::model::check_size(&spec, &scan)?;
     data.check_eval_splits()?;
+    if cfg.patience.is_some() && !data.has_valid() {
+        bail!(
+            "task {}: --patience needs a validation split, and [split] valid_frac = 0 asks for \
+             none (the last epoch is kept)",
+            data.card.name
+        );
+    }
     tracing::info!(
         "task {} (version {}): {} training records {:?}, longest {} tokens; model {}",
         data.card.name,
@@ -150,6 +156,10 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
         scan.max_tokens,
         preset.name()
     );
+    // The device and the initial model (with its `--init` weights) before the directory: a
+    // `--device cuda` this build cannot run, or a damaged checkpoint, leaves nothing behind.
+    let device = backend::train_device(&cfg.device, Precision::F32)?;
+    let trainer = trainer(cfg, &spec, device)?;
     let resume = if opts.resume {
         if dir.join(run_dir::SCORES).is_file() {
             fit::check_same_config(dir, cfg)?;
@@ -175,7 +185,6 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
         }
     };
     let started = Instant::now();
-    let device = backend::train_device(&cfg.device, Precision::F32)?;
     let scores = FitJob {
         cfg,
         spec: &spec,
@@ -186,7 +195,7 @@ pub fn train_one(cfg: &RunConfig, dir: &Path, opts: TrainOptions) -> Result<Scor
         skip_nonfinite: opts.skip_nonfinite,
         poison_batch: opts.poison_batch,
     }
-    .fit(trainer(cfg, &spec, device)?)?;
+    .fit(trainer)?;
     run.write_scores(&scores)?;
     tracing::info!(
         "finished {} in {:.1} s: {}",
@@ -216,7 +225,7 @@ fn trainer(cfg: &RunConfig, spec: &ModelSpec, device: Device) -> Result<Trainer<
     let model = model::build(spec, Weights::Init { pretrained }, &device)?;
     let mut t = Trainer::new(
         model,
-        AdamConfig::new().init(),
+        crate::engine::trainer::adam().init(),
         spec.objective(),
         cfg.lr,
         cfg.seed,
