@@ -116,6 +116,14 @@ pub struct Published {
     pub source: String,
 }
 
+/// How many records the publisher's data set holds in the splits it ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordCounts {
+    pub train: u64,
+    pub test: u64,
+}
+
 /// Everything strand knows about a task without reading its data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +144,11 @@ pub struct TaskCard {
     pub eval_split: Split,
     #[serde(default)]
     pub published: Vec<Published>,
+    /// Records of the published data set (where known). A run scored on another number of
+    /// test records (a subset, a user's copy) is on other data: `report` shows the published
+    /// figure beside it as context, without Δ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordCounts>,
     /// Free-text caveats printed by `report` (leaks, duplicates, known-bad numbers).
     #[serde(default)]
     pub caveats: Vec<String>,

@@ -107,7 +107,16 @@ mod suite_card_tests {
                 "{}: classes must be in sorted order",
                 c.name
             );
-            assert_eq!(c.metrics[..2], [Metric::Accuracy, Metric::F1], "{}", c.name);
+            assert_eq!(
+                c.metrics,
+                [Metric::Accuracy, Metric::F1, Metric::Mcc],
+                "{}",
+                c.name
+            );
+            let r = c
+                .records
+                .unwrap_or_else(|| panic!("{}: no record counts", c.name));
+            assert!(r.train > r.test && r.test > 0, "{}", c.name);
             assert_eq!(c.splits, vec![Split::Train, Split::Test]);
             assert_eq!(c.eval_split, Split::Test);
             assert_eq!(c.version, "0");

@@ -60,6 +60,8 @@ impl SplitPlan {
 ///
 /// - train + valid + test (and no folds): passed through unchanged;
 /// - train + test (Genomic Benchmarks): a seeded, stratified `valid_frac` of train becomes valid;
+/// - `valid_frac = 0` and no published valid split: no validation split at all (upstream
+///   Genomic Benchmarks protocol: train on the whole train split, score the last epoch);
 /// - a single pool (CNNProm, user FASTA): seeded, stratified test / valid / train
 ///   (`test_frac`, `valid_frac`, the rest);
 /// - `fold: Some((k, i))`: the pool is cut into k stratified folds, fold i is test, and a
@@ -90,7 +92,11 @@ pub fn derive(raw: Box<dyn Source>, plan: &SplitPlan) -> Result<Box<dyn Source>>
         )));
     }
     let make_test = !has(Split::Test);
-    let make_valid = !has(Split::Valid);
+    // `valid_frac = 0`: no validation split (train on all of train, keep the last epoch).
+    let make_valid = !has(Split::Valid) && plan.valid_frac > 0.0;
+    if plan.fold.is_none() && !make_test && !make_valid {
+        return Ok(raw);
+    }
     let mut strata = Vec::new();
     for r in raw.records(Split::Train)? {
         strata.push(stratum(&r?.label));
@@ -279,6 +285,7 @@ mod tests {
                     splits,
                     eval_split: Split::Test,
                     published: vec![],
+                    records: None,
                     caveats: vec![],
                 },
                 counts: counts.to_vec(),
@@ -416,6 +423,24 @@ mod tests {
             ..SplitPlan::default()
         };
         assert!(derive(Pool::boxed(&[50, 50], 7), &plan).is_err());
+    }
+
+    #[test]
+    fn valid_frac_zero_means_no_validation_split() {
+        let plan = SplitPlan {
+            valid_frac: 0.0,
+            ..SplitPlan::default()
+        };
+        // An official test split: train passes through whole, no valid split.
+        let src = derive(Pool::boxed(&[50, 50], 7), &plan).unwrap();
+        assert_eq!(src.splits(), vec![Split::Train, Split::Test]);
+        assert_eq!(ids(src.as_ref(), Split::Train).len(), 100);
+        assert!(src.records(Split::Valid).is_err());
+        // A single pool: train and a derived test only.
+        let src = derive(Pool::boxed(&[50, 50], 0), &plan).unwrap();
+        assert_eq!(src.splits(), vec![Split::Train, Split::Test]);
+        assert_eq!(ids(src.as_ref(), Split::Test).len(), 10);
+        assert_eq!(ids(src.as_ref(), Split::Train).len(), 90);
     }
 
     #[test]

@@ -86,6 +86,7 @@ impl FastaClasses {
             splits: vec![Split::Train],
             eval_split: Split::Test,
             published: vec![],
+            records: None,
             caveats: vec![],
         };
         Self::with_card(card, classes.iter().map(|(_, p)| p.clone()).collect())

@@ -214,7 +214,7 @@ pub(crate) fn gb_card(
             names: classes.to_vec(),
         },
         length: None,
-        metrics: vec![Metric::Accuracy, Metric::F1],
+        metrics: vec![Metric::Accuracy, Metric::F1, Metric::Mcc],
         splits: splits.to_vec(),
         eval_split: if splits.contains(&Split::Test) {
             Split::Test
@@ -222,6 +222,7 @@ pub(crate) fn gb_card(
             Split::Valid
         },
         published: vec![],
+        records: None,
         caveats: vec![],
     })
 }

@@ -204,6 +204,7 @@ impl Table {
             splits: splits.clone(),
             eval_split: Split::Test,
             published: vec![],
+            records: None,
             caveats: vec![],
         };
         Ok(Table {

@@ -67,8 +67,11 @@ pub struct Row {
     pub published: Option<(String, f64)>,
     /// The split of the published figure.
     pub published_split: Option<String>,
-    /// `mean − published`, only when both are on the same split.
+    /// `mean − published`, only when both are on the same split and the same data.
     pub delta: Option<f64>,
+    /// Test records of the published data set, when ours differ in number (a subset, a user's
+    /// copy): the published figure is then context, not a baseline (no Δ).
+    pub published_records: Option<(u64, u64)>,
 }
 
 #[derive(Serialize)]
@@ -241,6 +244,7 @@ pub fn rows(runs: &[RunScores]) -> Vec<Row> {
                     .or_else(|| of_metric().next())
             });
             let same_split = published.is_some_and(|p| p.split.as_str() == split);
+            let other_data = other_data(card, &members, &split);
             out.push(Row {
                 task: task.clone(),
                 model: model.clone(),
@@ -251,13 +255,35 @@ pub fn rows(runs: &[RunScores]) -> Vec<Row> {
                 mean,
                 sd,
                 n: values.len(),
-                delta: published.filter(|_| same_split).map(|p| mean - p.value),
+                delta: published
+                    .filter(|_| same_split && other_data.is_none())
+                    .map(|p| mean - p.value),
+                published_records: published.and(other_data),
                 published_split: published.map(|p| p.split.as_str().to_string()),
                 published: published.map(|p| (p.model.clone(), p.value)),
             });
         }
     }
     out
+}
+
+/// `(published test records, ours)` when the runs scored another number of records on the
+/// test split than the task card's published data set holds.
+fn other_data(
+    card: Option<&strand_data::TaskCard>,
+    members: &[&Scores],
+    split: &str,
+) -> Option<(u64, u64)> {
+    let published = card?.records?.test;
+    if split != "test" {
+        return None;
+    }
+    let ours = members
+        .iter()
+        .filter_map(|s| s.splits.get(split)?.get("n").copied())
+        .map(|n| n as u64)
+        .find(|n| *n != published)?;
+    Some((published, ours))
 }
 
 /// The Markdown table, then the task cards' caveats.
@@ -274,6 +300,10 @@ pub fn markdown(runs: &[RunScores]) -> Result<String> {
             None => format!("{:.4} (n={})", r.mean, r.n),
         };
         let published = match (&r.published, &r.published_split) {
+            (Some((m, v)), _) if r.published_records.is_some() => {
+                let (theirs, ours) = r.published_records.unwrap_or_default();
+                format!("{v:.2} ({m}; full data set: {theirs} test records, ours {ours})")
+            }
             (Some((m, v)), Some(ps)) if *ps != r.split => format!("{v:.2} ({m}; {ps} split)"),
             (Some((m, v)), _) => format!("{v:.2} ({m})"),
             (None, _) => "—".to_string(),
@@ -302,6 +332,15 @@ pub fn markdown(runs: &[RunScores]) -> Result<String> {
         notes.push(
             "- A published figure on another split than ours (GUANinE: leaderboard = test, \
              private labels; strand scores dev) is shown for orientation only, without Δ."
+                .into(),
+        );
+    }
+    if rows.iter().any(|r| r.published_records.is_some()) {
+        notes.push(
+            "- A published figure on another data set than ours (the publisher's full set, where \
+             these runs scored a different number of test records: a subset or a user's copy) \
+             is context only, not comparable, and gets no Δ: compare with another \
+             implementation trained on the same records."
                 .into(),
         );
     }
@@ -428,6 +467,40 @@ mod tests {
         let js: serde_json::Value = serde_json::from_str(&json(&runs).unwrap()).unwrap();
         assert_eq!(js["runs"][1]["seed"], 1);
         assert_eq!(js["runs"][0]["global_batch"], 64);
+    }
+
+    #[test]
+    fn a_subset_of_a_published_data_set_gets_the_figure_as_context_without_delta() {
+        let run = |n: f64| {
+            let mut s = scores(0, 0.0);
+            s.task = "gb/human_enhancers_ensembl".into();
+            s.metrics = vec!["accuracy".into()];
+            let test = s.splits.get_mut("test").unwrap();
+            test.insert("accuracy".into(), 0.70);
+            test.insert("n".into(), n);
+            vec![RunScores {
+                dir: PathBuf::from("r"),
+                scores: s,
+                head: None,
+                init: None,
+            }]
+        };
+        // GB's real records on three chromosomes: 1,524 of the 30,970 published test records.
+        let subset = run(1524.0);
+        let r = &rows(&subset)[0];
+        assert_eq!(r.published_records, Some((30970, 1524)));
+        assert_eq!(r.delta, None);
+        let md = markdown(&subset).unwrap();
+        assert!(
+            md.contains("0.69 (GB CNN; full data set: 30970 test records, ours 1524)")
+                && md.contains("another data set than ours"),
+            "{md}"
+        );
+        // The whole published test split: a baseline, with Δ.
+        let full = run(30970.0);
+        let r = &rows(&full)[0];
+        assert_eq!(r.published_records, None);
+        assert!((r.delta.unwrap() - (0.70 - 0.688828)).abs() < 1e-9);
     }
 
     #[test]

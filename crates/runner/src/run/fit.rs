@@ -258,24 +258,33 @@ impl Fit<'_> {
     }
 
     /// Validation, best weights, the epoch line, the epoch's checkpoint and early stopping.
+    /// Without a validation split (`[split] valid_frac = 0`) every epoch is "best": the last
+    /// epoch's weights are the ones scored.
     fn end_epoch(&mut self, epoch: usize, started: Instant) -> Result<EpochEnd> {
         let (cfg, data) = (self.job.cfg, self.job.data);
         let selection = data.card.official_metric();
         let train_loss = f64::from_bits(self.st.epoch_loss_sum_bits) / self.st.epoch_rows as f64;
         self.t.state.epoch = epoch;
-        let valid = data.evaluate(
-            &self.t.model.valid(),
-            Split::Valid,
-            self.job.spec.input_format(),
-            cfg.batch_size,
-            &self.t.device,
-        )?;
+        let valid = if data.has_valid() {
+            data.evaluate(
+                &self.t.model.valid(),
+                Split::Valid,
+                self.job.spec.input_format(),
+                cfg.batch_size,
+                &self.t.device,
+            )?
+        } else {
+            BTreeMap::new()
+        };
         // Select on the official metric; fall back to the negated loss where it is missing.
-        let value = valid
-            .get(selection.as_str())
-            .copied()
-            .filter(|v| !v.is_nan())
-            .unwrap_or(-valid["loss"]);
+        let value = match valid.get("loss") {
+            None => epoch as f64,
+            Some(loss) => valid
+                .get(selection.as_str())
+                .copied()
+                .filter(|v| !v.is_nan())
+                .unwrap_or(-loss),
+        };
         let improved = self.t.state.offer(epoch, value);
         if improved {
             let name = ckpt::best_weights_name(epoch);
@@ -296,14 +305,21 @@ impl Fit<'_> {
             skipped: self.st.skipped_in_epoch,
             seconds,
         })?;
-        tracing::info!(
-            "epoch {epoch}/{}: train loss {train_loss:.4}, valid loss {:.4}, valid {} {:.4}{} ({seconds:.1} s)",
-            cfg.epochs,
-            valid["loss"],
-            selection.as_str(),
-            valid.get(selection.as_str()).copied().unwrap_or(f64::NAN),
-            if improved { " *" } else { "" },
-        );
+        match valid.get("loss") {
+            Some(loss) => tracing::info!(
+                "epoch {epoch}/{}: train loss {train_loss:.4}, valid loss {loss:.4}, valid {} \
+                 {:.4}{} ({seconds:.1} s)",
+                cfg.epochs,
+                selection.as_str(),
+                valid.get(selection.as_str()).copied().unwrap_or(f64::NAN),
+                if improved { " *" } else { "" },
+            ),
+            None => tracing::info!(
+                "epoch {epoch}/{}: train loss {train_loss:.4}, no validation split \
+                 ({seconds:.1} s)",
+                cfg.epochs
+            ),
+        }
         self.st.epoch = epoch;
         self.st.batches_in_epoch = 0;
         self.st.epoch_loss_sum_bits = 0f64.to_bits();
@@ -345,6 +361,9 @@ impl Fit<'_> {
         let model = model.valid();
         let mut splits = BTreeMap::new();
         for split in [Split::Valid, Split::Test] {
+            if split == Split::Valid && !job.data.has_valid() {
+                continue;
+            }
             let m = job.data.evaluate(
                 &model,
                 split,
@@ -370,7 +389,11 @@ impl Fit<'_> {
             epochs: cfg.epochs,
             epochs_trained: Some(self.st.epoch),
             best_epoch: best.epoch,
-            selection_metric: card.official_metric().as_str().into(),
+            selection_metric: if job.data.has_valid() {
+                card.official_metric().as_str().into()
+            } else {
+                "last epoch (no validation split)".into()
+            },
             metrics: card
                 .metrics
                 .iter()
