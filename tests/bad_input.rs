@@ -353,6 +353,19 @@ fn errors_speak_strands_words_not_debug_prints_or_parser_internals() {
     assert_clean_failure(&o, &[s(&json), "not a tokenizer.json"]);
     assert!(!out.exists());
 
+    // An unknown device is named before any data is read.
+    let o = run(&[
+        "train",
+        "--task",
+        "fasta:a=/nonexistent.fa,b=/nonexistent2.fa",
+        "--device",
+        "tpu",
+        "--out",
+        s(&out),
+    ]);
+    assert_clean_failure(&o, &["unknown device \"tpu\"", "cpu, cuda or cuda:N"]);
+    assert!(!out.exists());
+
     // Early stopping without a validation split.
     let cfg = dir.path().join("novalid.toml");
     std::fs::write(&cfg, "[split]\nvalid_frac = 0.0\n").unwrap();

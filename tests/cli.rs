@@ -297,6 +297,73 @@ fn valid_frac_zero_trains_on_all_of_train_and_keeps_the_last_epoch() {
     ok(&o);
 }
 
+#[test]
+fn rc_augment_off_is_bit_identical_and_both_rc_flags_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = tiny_task(dir.path(), 30);
+    let train = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "train",
+            "--task",
+            &task,
+            "--epochs",
+            "2",
+            "--batch-size",
+            "16",
+        ];
+        args.extend_from_slice(&["--out", s(&out)]);
+        args.extend_from_slice(extra);
+        ok(&run(&args));
+        out
+    };
+    let read = |d: &Path, f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    let plain = train("plain", &[]);
+    let off = train("off", &["--rc-augment", "false"]);
+    let steps = |d: &Path| -> Vec<String> {
+        read(d, "metrics.jsonl")
+            .lines()
+            .filter(|l| l.starts_with("{\"step\""))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        steps(&plain),
+        steps(&off),
+        "--rc-augment false changes nothing"
+    );
+    assert_eq!(
+        read(&plain, "config.resolved.toml"),
+        read(&off, "config.resolved.toml")
+    );
+    let aug = train("aug", &["--rc-augment", "--rc-average"]);
+    assert_ne!(
+        steps(&plain),
+        steps(&aug),
+        "flipped examples change the losses"
+    );
+    let cfg = read(&aug, "config.resolved.toml");
+    assert!(
+        cfg.contains("rc_augment = true") && cfg.contains("rc_average = true"),
+        "{cfg}"
+    );
+    let md = ok(&run(&["report", s(&plain), s(&aug)]));
+    assert!(md.contains("| cnn-gb (rc-aug, rc-avg) |"), "{md}");
+    // eval --rc-average of a run trained without it prints the scores and keeps scores.json.
+    let before = read(&plain, "scores.json");
+    let o = run(&[
+        "eval",
+        "--run",
+        s(&plain),
+        "--split",
+        "test",
+        "--rc-average",
+    ]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not stored"));
+    assert_eq!(read(&plain, "scores.json"), before);
+}
+
 /// Real Genomic Benchmarks records (`../shared/data/genomic_benchmarks_real`): one epoch of
 /// cnn-gb under upstream's protocol (`configs/gb/upstream.toml`: all of train, no validation
 /// split) learns human_enhancers_ensembl. The majority class (positive) is 811 of the 1,524 test

@@ -27,6 +27,16 @@ impl FastaRecords {
     pub fn open(path: &Path) -> Result<Self> {
         Ok(FastaRecords(fasta_classes::FastaRecords::open(path, 0)?))
     }
+
+    /// FASTA from `reader` (standard input, say), plain or gzip (detected by its first bytes),
+    /// named `name` in errors.
+    pub fn from_reader(reader: Box<dyn std::io::BufRead + Send>, name: &Path) -> Result<Self> {
+        let reader =
+            crate::source::compressed::decompress(reader).map_err(|e| DataError::io(name, e))?;
+        Ok(FastaRecords(fasta_classes::FastaRecords::from_reader(
+            reader, name, 0,
+        )?))
+    }
 }
 
 impl Iterator for FastaRecords {

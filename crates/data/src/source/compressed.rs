@@ -37,6 +37,20 @@ pub fn open_text_as(path: &Path, what: &'static str) -> Result<Box<dyn BufRead +
     })
 }
 
+/// `reader`, decompressed when its first two bytes are the gzip magic (peeked, not consumed):
+/// for streams that cannot be reopened, such as standard input.
+pub fn decompress(mut reader: Box<dyn BufRead + Send>) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let head = reader.fill_buf()?;
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(reader),
+        ))
+    } else {
+        reader
+    })
+}
+
 /// Error for a CSV reader failure at `line`: an I/O error inside a gzip stream usually means a
 /// truncated or corrupt file, so say so.
 pub fn csv_error(path: &Path, line: u64, e: csv::Error) -> DataError {
@@ -100,5 +114,13 @@ mod tests {
             open_text(&dir.path().join("none.csv")),
             Err(DataError::NotFound { .. })
         ));
+        // A stream that cannot be reopened (standard input) is peeked, not consumed.
+        for p in [&plain, &gz] {
+            let bytes = std::fs::read(p).unwrap();
+            let reader: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(bytes));
+            let mut s = String::new();
+            decompress(reader).unwrap().read_to_string(&mut s).unwrap();
+            assert_eq!(s, text);
+        }
     }
 }

@@ -209,9 +209,18 @@ pub struct FastaRecords {
 impl FastaRecords {
     /// Opens `path` (plain or gzip); every record gets `Label::Class(class)`.
     pub fn open(path: &Path, class: u32) -> Result<Self> {
+        Self::from_reader(
+            super::compressed::open_text_as(path, "FASTA file")?,
+            path,
+            class,
+        )
+    }
+
+    /// Reads FASTA from `reader` (already decompressed), naming it `name` in errors.
+    pub fn from_reader(reader: Box<dyn BufRead + Send>, name: &Path, class: u32) -> Result<Self> {
         Ok(FastaRecords {
-            reader: fasta::io::Reader::new(super::compressed::open_text_as(path, "FASTA file")?),
-            path: path.to_path_buf(),
+            reader: fasta::io::Reader::new(reader),
+            path: name.to_path_buf(),
             class,
             index: 0,
             done: false,

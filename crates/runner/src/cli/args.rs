@@ -33,6 +33,9 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a finished run on a split.
     Eval(EvalArgs),
+    /// Score new sequences (FASTA, CSV/TSV, BED regions, stdin) or variants (VCF) with a
+    /// finished run.
+    Predict(PredictArgs),
     /// Print a score table for run directories, next to the published numbers.
     Report(ReportArgs),
     /// Span-corruption pretraining of a T5 model on a FASTA corpus.
@@ -168,6 +171,55 @@ pub struct EvalArgs {
     /// Also write per-record predictions (always written for unlabelled splits).
     #[arg(long)]
     pub predictions: bool,
+    /// Score as the mean of the outputs on both strands (always, for a run trained with
+    /// --rc-average).
+    #[arg(long)]
+    pub rc_average: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").args(["fasta", "csv", "tsv", "bed", "variants"])))]
+pub struct PredictArgs {
+    /// A finished run directory (its model.json, model.bpk and config).
+    #[arg(long)]
+    pub run: PathBuf,
+    /// FASTA file (plain or gzip). Without any input flag, FASTA is read from standard input.
+    #[arg(long)]
+    pub fasta: Option<PathBuf>,
+    /// CSV file with a `sequence` column and an optional `id` column.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// TSV file with a `sequence` column and an optional `id` column.
+    #[arg(long)]
+    pub tsv: Option<PathBuf>,
+    /// BED regions, cut from --reference: --window bases centred on each region (default: the
+    /// task's fixed length when it has one), else the region itself.
+    #[arg(long, requires = "reference")]
+    pub bed: Option<PathBuf>,
+    /// VCF of single-nucleotide variants: the reference and alternative windows of --window
+    /// bases centred on each, and their score difference.
+    #[arg(long, requires = "reference")]
+    pub variants: Option<PathBuf>,
+    /// Reference genome (FASTA, plain or bgzip) for --bed and --variants.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Window length in bases for --bed and --variants.
+    #[arg(long, value_name = "BASES")]
+    pub window: Option<usize>,
+    /// Output TSV (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// `cpu` or `cuda[:N]` (default: the run's device).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Mean of the outputs on both strands (each sequence and its reverse complement).
+    #[arg(long)]
+    pub rc_average: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

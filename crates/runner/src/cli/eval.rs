@@ -16,6 +16,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         args.loc.reference.as_deref(),
         args.device,
         args.predictions,
+        args.rc_average,
     )?;
     println!("{}", format_metrics(&args.run, split, &metrics));
     Ok(())

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod data;
 pub mod eval;
 pub mod fetch;
+pub mod predict;
 pub mod pretrain;
 pub mod quickstart;
 pub mod report;
@@ -24,6 +25,7 @@ pub fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Fetch(a) => fetch::run(a),
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Predict(a) => predict::run(a),
         Command::Report(a) => report::run(a),
         Command::Pretrain(a) => pretrain::run(a),
         Command::Tokenizer(c) => tokenizer::run(c),

@@ -93,6 +93,13 @@ pub struct ExperimentConfig {
     /// Start from a pretrained checkpoint (`strand pretrain`'s `checkpoints/step-N`).
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Reverse-complement augmentation: each training example is flipped to the other strand
+    /// with probability ½ (seeded; for tasks whose label does not depend on the strand).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub rc_augment: Option<bool>,
+    /// Score validation and test as the mean of the outputs on both strands.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub rc_average: Option<bool>,
     /// `[split]`: seed and fractions of a derived split (config file only).
     #[arg(skip)]
     pub split: Option<SplitSettings>,
@@ -153,8 +160,18 @@ pub struct RunConfig {
     /// Global gradient-norm clipping (absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_grad_norm: Option<f64>,
+    /// Reverse-complement augmentation in training.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rc_augment: bool,
+    /// Evaluation on both strands (mean of the outputs).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rc_average: bool,
     pub strand_version: String,
     pub split: SplitPlan,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn default_checkpoint_every() -> u64 {
@@ -197,6 +214,8 @@ impl ExperimentConfig {
             warmup_steps,
             min_lr,
             clip_grad_norm,
+            rc_augment,
+            rc_average,
             folds,
             device,
             precision,
@@ -228,6 +247,9 @@ impl ExperimentConfig {
                 "shuffle_buffer must be at least 1 (0 would stream the records in file order, one \
                  class after the other); the default is {DEFAULT_SHUFFLE}"
             );
+        }
+        if let Some(d) = &self.device {
+            crate::engine::backend::DeviceChoice::parse(d)?;
         }
         if self.precision.as_deref().is_some_and(|p| p != "f32") {
             bail!("--precision: only f32 is available");
@@ -329,6 +351,8 @@ impl ExperimentConfig {
                         init: init.clone(),
                         lr_schedule,
                         clip_grad_norm: self.clip_grad_norm,
+                        rc_augment: self.rc_augment.unwrap_or(false),
+                        rc_average: self.rc_average.unwrap_or(false),
                         strand_version: env!("CARGO_PKG_VERSION").into(),
                         split: plan,
                     },

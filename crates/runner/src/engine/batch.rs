@@ -155,6 +155,29 @@ impl HostBatch {
     }
 }
 
+/// Reverse-complement augmentation: each record is replaced by its reverse complement with
+/// probability ½, one draw per record (errors included) from a ChaCha8 stream seeded with
+/// `seed`, so a replayed stream flips the same records.
+pub fn rc_augment<I>(
+    records: I,
+    seed: u64,
+) -> impl Iterator<Item = strand_data::Result<Record>> + Send
+where
+    I: Iterator<Item = strand_data::Result<Record>> + Send,
+{
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    records.map(move |r| {
+        let flip = rng.random_bool(0.5);
+        r.map(|mut r| {
+            if flip {
+                r.seq = strand_data::seq::reverse_complement(&r.seq);
+            }
+            r
+        })
+    })
+}
+
 /// Groups a record stream into batches of `batch_size` (the last may be smaller). Stops at the
 /// first error, which it yields.
 pub fn batches<I>(
@@ -237,6 +260,21 @@ mod tests {
         assert_eq!(b[1].labels, vec![Label::Class(1)]);
         // ACGTA + BOS/EOS is 7 tokens: cropped to 5, and counted.
         assert_eq!((b[0].cropped, b[1].cropped), (1, 0));
+    }
+
+    #[test]
+    fn rc_augment_flips_about_half_the_records_the_same_way_each_time() {
+        let recs = || (0..400).map(|_| rec(b"AACG", 0));
+        let flipped = |seed| -> Vec<bool> {
+            rc_augment(recs(), seed)
+                .map(|r| r.unwrap().seq == b"CGTT")
+                .collect()
+        };
+        let a = flipped(7);
+        assert_eq!(a, flipped(7));
+        assert_ne!(a, flipped(8));
+        let n = a.iter().filter(|f| **f).count();
+        assert!((160..=240).contains(&n), "{n} of 400 flipped");
     }
 
     #[test]

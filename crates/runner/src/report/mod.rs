@@ -24,6 +24,8 @@ pub struct RunScores {
     pub head: Option<String>,
     /// The pretrained checkpoint the run started from (`--init`), as a short label.
     pub init: Option<String>,
+    /// Reverse-complement use recorded in the run's config: `rc-aug`, `rc-avg` or both.
+    pub strands: Option<String>,
 }
 
 /// `<run>/step-N` for `<run>/checkpoints/step-N` (a `strand pretrain` checkpoint), else the
@@ -40,6 +42,17 @@ fn init_of(dir: &Path) -> Option<String> {
             _ => step,
         },
     )
+}
+
+/// `--rc-augment` / `--rc-average` of the run in `dir`, as a short label.
+fn strands_of(dir: &Path) -> Option<String> {
+    let cfg = crate::config::RunConfig::load(&dir.join(run_dir::CONFIG)).ok()?;
+    match (cfg.rc_augment, cfg.rc_average) {
+        (false, false) => None,
+        (true, false) => Some("rc-aug".into()),
+        (false, true) => Some("rc-avg".into()),
+        (true, true) => Some("rc-aug, rc-avg".into()),
+    }
 }
 
 /// The T5 head recorded in `dir/model.json`, if any.
@@ -144,11 +157,13 @@ pub fn collect(dirs: &[PathBuf]) -> Result<Vec<RunScores>> {
             let scores = Scores::read(&dir.join(run_dir::SCORES))?;
             let head = head_of(&dir);
             let init = init_of(&dir);
+            let strands = strands_of(&dir);
             Ok(RunScores {
                 dir,
                 scores,
                 head,
                 init,
+                strands,
             })
         })
         .collect()
@@ -200,9 +215,15 @@ pub fn rows(runs: &[RunScores]) -> Vec<Row> {
         let s = &r.scores;
         let key = GroupKey {
             task: s.task.clone(),
-            model: match &r.init {
-                Some(i) => format!("{} ← {i}", s.model),
-                None => s.model.clone(),
+            model: {
+                let model = match &r.init {
+                    Some(i) => format!("{} ← {i}", s.model),
+                    None => s.model.clone(),
+                };
+                match &r.strands {
+                    Some(rc) => format!("{model} ({rc})"),
+                    None => model,
+                }
             },
             tokenizer: s.tokenizer.clone(),
             head: r.head.clone().unwrap_or_else(|| "—".into()),
@@ -449,6 +470,7 @@ mod tests {
                 scores: scores(*s, *m),
                 head: None,
                 init: None,
+                strands: None,
             })
             .collect();
         let rows = rows(&runs);
@@ -483,6 +505,7 @@ mod tests {
                 scores: s,
                 head: None,
                 init: None,
+                strands: None,
             }]
         };
         // GB's real records on three chromosomes: 1,524 of the 30,970 published test records.
@@ -518,6 +541,7 @@ mod tests {
             scores: s,
             head: Some("text_to_text".into()),
             init: None,
+            strands: None,
         }];
         let rows = rows(&runs);
         assert_eq!(rows.len(), 2, "{rows:?}");
@@ -546,6 +570,7 @@ mod tests {
             scores: s,
             head: None,
             init: None,
+            strands: None,
         };
         let metrics = |runs: &[RunScores]| -> Vec<String> {
             rows(runs).into_iter().map(|r| r.metric).collect()

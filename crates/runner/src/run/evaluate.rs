@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use strand_data::Split;
 
-/// Re-scores `split` of the run in `dir` and stores it in its `scores.json`; writes the
-/// predictions file ([`crate::run::predictions`]) when `predictions` is set or the split has no labels.
+/// Re-scores `split` of the run in `dir` (on both strands with `rc_average`, or when the run was
+/// trained with it) and stores it in its `scores.json`; writes the predictions file
+/// ([`crate::run::predictions`]) when `predictions` is set or the split has no labels.
 pub fn evaluate_run(
     dir: &Path,
     split: Split,
@@ -22,6 +23,7 @@ pub fn evaluate_run(
     reference: Option<&Path>,
     device: Option<String>,
     predictions: bool,
+    rc_average: bool,
 ) -> Result<BTreeMap<String, f64>> {
     let run = RunDir::existing(dir)?;
     // A run of a strand built on burn 0.21 (its `model.mpk`) fails here, before the data is read.
@@ -39,6 +41,10 @@ pub fn evaluate_run(
     if let Some(d) = device {
         cfg.device = d;
     }
+    // A run trained with --rc-average is always scored on both strands; scores on both strands
+    // of a run that was not are printed, not stored (scores.json describes the run as trained).
+    let store = cfg.rc_average || !rc_average;
+    cfg.rc_average |= rc_average;
     let spec_path = run.path(run_dir::MODEL_SPEC);
     let spec: ModelSpec = serde_json::from_str(
         &std::fs::read_to_string(&spec_path)
@@ -77,10 +83,17 @@ pub fn evaluate_run(
         )?;
         eprintln!("predictions: {} ({} records)", path.display(), ids.len());
     }
-    scores
-        .splits
-        .insert(split.as_str().to_string(), metrics.clone());
-    run.write_scores(&scores)?;
+    if store {
+        scores
+            .splits
+            .insert(split.as_str().to_string(), metrics.clone());
+        run.write_scores(&scores)?;
+    } else {
+        eprintln!(
+            "--rc-average: scores on both strands are printed, not stored in scores.json (the \
+             run was trained without --rc-average)"
+        );
+    }
     Ok(metrics)
 }
 

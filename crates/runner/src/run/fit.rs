@@ -11,7 +11,7 @@
 
 use crate::config::RunConfig;
 use crate::config::model_preset::ModelSpec;
-use crate::engine::batch::{HostBatch, batches};
+use crate::engine::batch::{HostBatch, batches, rc_augment};
 use crate::engine::checkpoint::load_weights;
 use crate::engine::interrupt;
 use crate::engine::log::{EpochLine, StepLine};
@@ -29,6 +29,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use strand_data::Split;
 use strand_data::stream::{Prefetch, ShuffleBuffer};
+
+/// Mixed into an epoch's shuffle seed for `--rc-augment`'s draws.
+const RC_SEED: u64 = 0x5243_5243_5243_5243;
 
 /// One run's training.
 pub struct FitJob<'a> {
@@ -155,9 +158,19 @@ impl Fit<'_> {
             self.t.state.shuffle_seed(epoch),
         );
         let skip = self.st.batches_in_epoch as usize * cfg.batch_size;
+        // Off, the stream is untouched (a run without --rc-augment is bit-identical).
+        let records: Box<dyn Iterator<Item = strand_data::Result<strand_data::Record>> + Send> =
+            if cfg.rc_augment {
+                Box::new(rc_augment(
+                    shuffled,
+                    self.t.state.shuffle_seed(epoch) ^ RC_SEED,
+                ))
+            } else {
+                Box::new(shuffled)
+            };
         let stream = Prefetch::new(
             batches(
-                shuffled.skip(skip),
+                records.skip(skip),
                 data.tokenizer.clone(),
                 self.job.spec.input_format(),
                 cfg.batch_size,

@@ -26,6 +26,9 @@ pub struct TaskData {
     pub objective: Objective,
     /// Regression as label tokens: the bins, and the source with the real values.
     binned: Option<(Arc<LabelBins>, Arc<dyn Source>)>,
+    /// Score on both strands: the mean of the outputs on each record and on its reverse
+    /// complement (`--rc-average`).
+    pub rc_average: bool,
 }
 
 /// Scores of a split and the predictions they came from.
@@ -51,6 +54,29 @@ pub struct TrainScan {
     pub per_class: Vec<usize>,
     /// Id of the (first) longest record.
     pub longest_id: String,
+}
+
+/// The mean of the outputs on both strands (probabilities or values, record by record) and of
+/// the two losses.
+fn average_strands(fwd: Evaluated, rc: Evaluated) -> Result<Evaluated> {
+    let preds = match (fwd.preds, rc.preds) {
+        (Predictions::Probs { n_classes, data }, Predictions::Probs { data: back, .. }) => {
+            Predictions::Probs {
+                n_classes,
+                data: data.iter().zip(&back).map(|(a, b)| 0.5 * (a + b)).collect(),
+            }
+        }
+        (Predictions::Values(v), Predictions::Values(back)) => {
+            Predictions::Values(v.iter().zip(&back).map(|(a, b)| 0.5 * (a + b)).collect())
+        }
+        _ => bail!("the two strands gave different kinds of outputs"),
+    };
+    Ok(Evaluated {
+        preds,
+        truth: fwd.truth,
+        loss: 0.5 * (fwd.loss + rc.loss),
+        cropped: fwd.cropped,
+    })
 }
 
 /// A record's label in words, for errors.
@@ -92,6 +118,7 @@ impl TaskData {
             tokenizer,
             objective,
             binned: None,
+            rc_average: cfg.rc_average,
         })
     }
 
@@ -115,6 +142,7 @@ impl TaskData {
                 classes: bins.n_bins(),
             },
             binned: Some((bins, inner)),
+            rc_average: self.rc_average,
         }
     }
 
@@ -275,14 +303,37 @@ impl TaskData {
         batch_size: usize,
         device: &Device,
     ) -> Result<SplitEvaluation> {
-        let records = self.source.records(split)?;
-        let stream = Prefetch::new(
-            batches(records, self.tokenizer.clone(), format, batch_size),
-            4,
-        );
-        let bar = progress::bar(None, format!("eval {split}"));
-        let ev = predict(model, self.objective, stream, device, &bar)?;
-        bar.finish_and_clear();
+        let pass = |rc: bool| -> Result<Evaluated> {
+            let records = self.source.records(split)?;
+            let records: Box<dyn Iterator<Item = strand_data::Result<strand_data::Record>> + Send> =
+                if rc {
+                    Box::new(records.map(|r| {
+                        r.map(|mut r| {
+                            r.seq = strand_data::seq::reverse_complement(&r.seq);
+                            r
+                        })
+                    }))
+                } else {
+                    records
+                };
+            let stream = Prefetch::new(
+                batches(records, self.tokenizer.clone(), format, batch_size),
+                4,
+            );
+            let label = if rc {
+                "eval {split} (rc)"
+            } else {
+                "eval {split}"
+            };
+            let bar = progress::bar(None, label.replace("{split}", split.as_str()));
+            let ev = predict(model, self.objective, stream, device, &bar)?;
+            bar.finish_and_clear();
+            Ok(ev)
+        };
+        let mut ev = pass(false)?;
+        if self.rc_average {
+            ev = average_strands(ev, pass(true)?)?;
+        }
         let n = ev.truth.len();
         if n == 0 {
             bail!("task {}: split {split} is empty", self.card.name);
