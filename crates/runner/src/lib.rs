@@ -6,6 +6,7 @@
 //!
 //! - [`cli`]: one file per command: arguments → a library call → printing.
 //! - [`sweep`], [`bench`], [`report`]: grids of runs, step timing, score tables.
+//! - [`infer`]: using a finished run: predictions for new sequences, regions and variants.
 //! - [`run`]: supervised runs (task data, the epoch loop, evaluation, run directories) and
 //!   [`pretrain`]: span-corruption pretraining. Both train on the [`engine`].
 //! - [`config`]: the experiment config (TOML + flags) and its expansion into run configs;
