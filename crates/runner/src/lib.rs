@@ -17,6 +17,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod interpret;
 pub mod pretrain;
 pub mod report;
 pub mod run;
