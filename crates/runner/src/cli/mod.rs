@@ -6,6 +6,7 @@ pub mod bench;
 pub mod data;
 pub mod eval;
 pub mod fetch;
+pub mod interpret;
 pub mod pretrain;
 pub mod quickstart;
 pub mod report;
