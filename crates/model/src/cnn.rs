@@ -212,11 +212,43 @@ impl Cnn {
             .blocks
             .split_first()
             .expect("validated: at least one block");
-        let mut x = first.after_conv(crate::ops::embedding_conv1d(
+        let x = first.after_conv(crate::ops::embedding_conv1d(
             &self.embedding,
             &first.conv,
             tokens,
         ));
+        self.after_first_block(x, rest)
+    }
+
+    /// Raw outputs of float token weights instead of ids: a one-hot `[batch, input_len, k]`
+    /// over the first `k` token ids gives exactly [`Cnn::forward_tokens`] of those ids, and the
+    /// gradient of the outputs with respect to it is the model's saliency on its input
+    /// (`strand interpret --method saliency`). Embedding rows beyond `k` are never read.
+    ///
+    /// # Shapes
+    /// - `one_hot`: `[batch, input_len, k]`, `k <= vocab_size`
+    /// - output: `[batch, n_out]`
+    pub fn forward_one_hot(&self, one_hot: Tensor<3>) -> Tensor<2> {
+        let [_, len, _] = one_hot.dims();
+        assert_eq!(
+            len, self.input_len,
+            "the CNN was built for {} tokens per input, got {len}",
+            self.input_len
+        );
+        let (first, rest) = self
+            .blocks
+            .split_first()
+            .expect("validated: at least one block");
+        let x = crate::ops::embed_weighted(self.embedding.weight.val(), one_hot);
+        self.after_first_block(first.forward(x.swap_dims(1, 2)), rest)
+    }
+
+    /// The blocks after the first, flatten, the two linear layers.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, channels[0], n]` (the first block's output)
+    /// - output: `[batch, n_out]`
+    fn after_first_block(&self, mut x: Tensor<3>, rest: &[ConvBlock]) -> Tensor<2> {
         for block in rest {
             x = block.forward(x);
         }
@@ -272,6 +304,19 @@ mod tests {
             let y = m.forward_tokens(tokens(5, 83, 1, &dev));
             assert_eq!(y.dims(), [5, n_out]);
         }
+    }
+
+    #[test]
+    fn one_hot_inputs_give_the_token_outputs() {
+        let dev = Device::flex();
+        let m = CnnConfig::new(109, 60, 3).init(&dev).valid();
+        let x = tokens(4, 60, 2, &dev);
+        let want = m.forward_tokens(x.clone());
+        let got = m.forward_one_hot(crate::ops::lookup::one_hot(x, 109, 2));
+        got.into_data().assert_approx_eq::<f32>(
+            &want.into_data(),
+            burn::tensor::Tolerance::rel_abs(1e-4, 1e-5),
+        );
     }
 
     #[test]

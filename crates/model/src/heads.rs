@@ -300,6 +300,28 @@ impl T5Head {
     }
 }
 
+impl T5Head {
+    /// [`SequenceModel::forward`] of float token weights over the first `k` token ids (a
+    /// one-hot row per token) instead of ids, for gradient saliency; see
+    /// [`T5Pooled::forward_one_hot`], [`T5TextToText::forward_one_hot`],
+    /// [`T5Probe::forward_one_hot`].
+    ///
+    /// # Shapes
+    /// - one_hot: `[batch, len, k]`; mask: `[batch, len]`
+    /// - output: `[batch, n_out]`
+    pub fn forward_one_hot(
+        &self,
+        one_hot: Tensor<3>,
+        mask: burn::tensor::Tensor<2, burn::tensor::Bool>,
+    ) -> Tensor<2> {
+        match self {
+            T5Head::Pooled(m) => m.forward_one_hot(one_hot, mask),
+            T5Head::TextToText(m) => m.forward_one_hot(one_hot, mask),
+            T5Head::Probe(m) => m.forward_one_hot(one_hot, mask),
+        }
+    }
+}
+
 impl SequenceModel for T5Head {
     /// # Shapes
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`

@@ -6,7 +6,8 @@
 //!
 //! - [`cli`]: one file per command: arguments → a library call → printing.
 //! - [`sweep`], [`bench`], [`report`]: grids of runs, step timing, score tables.
-//! - [`infer`]: using a finished run: predictions for new sequences, regions and variants.
+//! - [`infer`], [`interpret`]: using a finished run: predictions for new sequences, regions and
+//!   variants; per-base attributions and sequence logos.
 //! - [`run`]: supervised runs (task data, the epoch loop, evaluation, run directories) and
 //!   [`pretrain`]: span-corruption pretraining. Both train on the [`engine`].
 //! - [`config`]: the experiment config (TOML + flags) and its expansion into run configs;
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod infer;
+pub mod interpret;
 pub mod pretrain;
 pub mod report;
 pub mod run;

@@ -26,9 +26,24 @@ impl T5Encoder {
     /// - tokens, mask: `[batch, len]` (mask true on real tokens)
     /// - output: `[batch, len, d_model]`
     pub fn encode(&self, tokens: Tensor<2, Int>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        self.encode_embeds(crate::ops::embed(&self.shared, tokens), mask)
+    }
+
+    /// Encoder states of float token weights over the first `k` ids (a one-hot row gives
+    /// [`T5Encoder::encode`] of its id; see [`crate::ops::embed_weighted`]).
+    ///
+    /// # Shapes
+    /// - one_hot: `[batch, len, k]`; mask: `[batch, len]`
+    /// - output: `[batch, len, d_model]`
+    pub fn encode_one_hot(&self, one_hot: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        let embeds = crate::ops::embed_weighted(self.shared.weight.val(), one_hot);
+        self.encode_embeds(embeds, mask)
+    }
+
+    /// Encoder states of embedded tokens.
+    fn encode_embeds(&self, embeds: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let padding = key_padding_mask(mask.int());
-        self.encoder
-            .forward(crate::ops::embed(&self.shared, tokens), Some(padding), None)
+        self.encoder.forward(embeds, Some(padding), None)
     }
 
     /// Width of the encoder states.
@@ -84,6 +99,19 @@ impl T5Pooled {
     }
 }
 
+impl T5Pooled {
+    /// [`SequenceModel::forward`] of float token weights (a one-hot row per token) instead of
+    /// ids: the input of gradient saliency.
+    ///
+    /// # Shapes
+    /// - one_hot: `[batch, len, k]`; mask: `[batch, len]`
+    /// - output: `[batch, n_out]`
+    pub fn forward_one_hot(&self, one_hot: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<2> {
+        let states = self.encoder.encode_one_hot(one_hot, mask.clone());
+        self.head.forward(masked_mean(states, mask))
+    }
+}
+
 impl SequenceModel for T5Pooled {
     /// # Shapes
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`
@@ -128,6 +156,20 @@ impl T5Probe {
             .encode(batch.tokens.clone(), batch.mask.clone())
             .detach();
         masked_mean(states, batch.mask.clone())
+    }
+}
+
+impl T5Probe {
+    /// [`SequenceModel::forward`] of float token weights (a one-hot row per token), the encoder
+    /// states **not** detached, so that gradients reach the input (saliency; the encoder's
+    /// parameters stay frozen).
+    ///
+    /// # Shapes
+    /// - one_hot: `[batch, len, k]`; mask: `[batch, len]`
+    /// - output: `[batch, n_out]`
+    pub fn forward_one_hot(&self, one_hot: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<2> {
+        let states = self.encoder.encode_one_hot(one_hot, mask.clone());
+        self.head.forward(masked_mean(states, mask))
     }
 }
 

@@ -334,3 +334,20 @@ fn ordinal_scores_are_label_probabilities_with_a_continuous_expectation() {
         );
     }
 }
+
+#[test]
+fn one_hot_inputs_give_the_token_outputs_of_every_head() {
+    // Saliency (`strand interpret`) runs the heads on one-hot floats over the tokenizer's ids
+    // (not the text-to-text label tokens appended after them).
+    let device = plain();
+    device.seed(12);
+    for (config, _) in configs() {
+        let head = config.init(&device);
+        let b = batch(&ROWS, 7, &device);
+        let want = head.forward(&b);
+        let x = crate::ops::lookup::one_hot(b.tokens.clone(), VOCAB, 2);
+        let got = head.forward_one_hot(x, b.mask.clone());
+        let d = max_abs_diff(want, got);
+        assert!(d < 1e-5, "{}: {d}", config.kind);
+    }
+}

@@ -10,7 +10,7 @@
 //! sentinels. [`extend_vocab`] appends the rows to the shared embedding and (untied) LM head.
 
 use burn::module::Module;
-use burn::tensor::{Device, Distribution, Int, Tensor};
+use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
 
 use crate::classifier::{SequenceModel, TokenBatch};
 use crate::t5::T5Model;
@@ -34,6 +34,36 @@ impl T5TextToText {
     }
 }
 
+impl T5TextToText {
+    /// [`SequenceModel::forward`] of float token weights over the first `k` ids (a one-hot row
+    /// per token) instead of ids: the input of gradient saliency. The decoder's start token is
+    /// still looked up by id.
+    ///
+    /// # Shapes
+    /// - one_hot: `[batch, len, k]`; mask: `[batch, len]`
+    /// - output: `[batch, n_labels]`
+    pub fn forward_one_hot(&self, one_hot: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<2> {
+        let mask = mask.int();
+        let enc = self.t5.encode_one_hot(one_hot, mask.clone());
+        self.label_logits(enc, mask)
+    }
+
+    /// The first decoder step from `[PAD]` over encoder states, at the label ids.
+    ///
+    /// # Shapes
+    /// - enc: `[batch, len, d_model]`; mask: `[batch, len]`
+    /// - output: `[batch, n_labels]`
+    fn label_logits(&self, enc: Tensor<3>, mask: Tensor<2, Int>) -> Tensor<2> {
+        let [b, _, _] = enc.dims();
+        let device = enc.device();
+        let start = Tensor::<2, Int>::full([b, 1], PAD as i64, &device);
+        let logits = self.t5.decode(start, None, enc, mask); // [b, 1, vocab]
+        logits
+            .narrow(2, self.first_label, self.n_labels)
+            .reshape([b, self.n_labels])
+    }
+}
+
 impl SequenceModel for T5TextToText {
     /// Encoder over the batch, decoder once from `[PAD]`, LM-head logits at the label ids.
     ///
@@ -41,15 +71,9 @@ impl SequenceModel for T5TextToText {
     /// - `batch.tokens`, `batch.mask`: `[batch, len]`
     /// - output: `[batch, n_labels]`
     fn forward(&self, batch: &TokenBatch) -> Tensor<2> {
-        let [b, _] = batch.tokens.dims();
-        let device = batch.tokens.device();
         let mask = batch.mask.clone().int();
         let enc = self.t5.encode(batch.tokens.clone(), mask.clone());
-        let start = Tensor::<2, Int>::full([b, 1], PAD as i64, &device);
-        let logits = self.t5.decode(start, None, enc, mask); // [b, 1, vocab]
-        logits
-            .narrow(2, self.first_label, self.n_labels)
-            .reshape([b, self.n_labels])
+        self.label_logits(enc, mask)
     }
 
     fn n_out(&self) -> usize {

@@ -67,6 +67,32 @@ pub fn embed_with(table: Tensor<2>, ids: Tensor<2, Int>, lookup: Lookup) -> Tens
     }
 }
 
+/// Rows of `table` weighted by the float `weights` over its first `k` ids: a one-hot row gives
+/// exactly the row of its id (`embed_with(table, ids, _)` for `weights = one_hot(ids, k, 2)`),
+/// and the gradient with respect to `weights` is what saliency maps read (`strand interpret`).
+///
+/// # Shapes
+/// - `table`: `[vocab, d]`
+/// - `weights`: `[batch, len, k]`, `k <= vocab`
+/// - output: `[batch, len, d]`
+pub fn embed_weighted(table: Tensor<2>, weights: Tensor<3>) -> Tensor<3> {
+    let [batch, len, k] = weights.dims();
+    let [vocab, d] = table.dims();
+    assert!(
+        k <= vocab,
+        "embed_weighted: {k} weights per token for a table of {vocab} rows"
+    );
+    let table = if k < vocab {
+        table.narrow(0, 0, k)
+    } else {
+        table
+    };
+    weights
+        .reshape([batch * len, k])
+        .matmul(table)
+        .reshape([batch, len, d])
+}
+
 /// One-hot floats of `ids` with the class axis inserted at `axis` (1 or 2), built by one
 /// broadcast comparison on the device (burn's `one_hot` reads the ids back to the host).
 /// An id outside `0..classes` gives an all-zero row.
@@ -131,6 +157,18 @@ mod tests {
             ]]),
             false,
         );
+    }
+
+    #[test]
+    fn weighted_one_hot_rows_are_the_gathered_rows() {
+        let dev = Device::flex();
+        let table = Tensor::<2>::random([11, 6], Distribution::Normal(0.0, 1.0), &dev);
+        let ids = Tensor::<2, Int>::random([3, 17], Distribution::Uniform(0.0, 9.0), &dev);
+        let want = embed_with(table.clone(), ids.clone(), Lookup::Gather);
+        // Weights over the first 9 ids only: the remaining rows of the table are never read.
+        let got = embed_weighted(table, one_hot(ids, 9, 2));
+        got.into_data()
+            .assert_approx_eq::<f32>(&want.into_data(), Tolerance::default());
     }
 
     #[test]

@@ -72,9 +72,24 @@ impl T5Model {
     /// - attention_mask: `[B, S]`
     /// - output: `[B, S, d_model]`
     pub fn encode(&self, input_ids: Tensor<2, Int>, attention_mask: Tensor<2, Int>) -> Tensor<3> {
+        self.encode_embeds(crate::ops::embed(&self.shared, input_ids), attention_mask)
+    }
+
+    /// Encoder states of float token weights over the first `k` ids instead of ids (a one-hot
+    /// row gives [`T5Model::encode`] of its id; see [`crate::ops::embed_weighted`]).
+    ///
+    /// # Shapes
+    /// - one_hot: `[B, S, k]`; attention_mask: `[B, S]`
+    /// - output: `[B, S, d_model]`
+    pub fn encode_one_hot(&self, one_hot: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<3> {
+        let embeds = crate::ops::embed_weighted(self.shared.weight.val(), one_hot);
+        self.encode_embeds(embeds, attention_mask)
+    }
+
+    /// Encoder states of embedded tokens.
+    fn encode_embeds(&self, embeds: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<3> {
         let mask = key_padding_mask(attention_mask);
-        self.encoder
-            .forward(crate::ops::embed(&self.shared, input_ids), Some(mask), None)
+        self.encoder.forward(embeds, Some(mask), None)
     }
 
     /// Decoder logits given encoder states.

@@ -36,6 +36,9 @@ pub enum Command {
     /// Score new sequences (FASTA, CSV/TSV, BED regions, stdin) or variants (VCF) with a
     /// finished run.
     Predict(PredictArgs),
+    /// What a finished run looks at: in-silico mutagenesis or gradient × input per base, as a
+    /// TSV and one SVG sequence logo per sequence.
+    Interpret(crate::cli::interpret::InterpretArgs),
     /// Print a score table for run directories, next to the published numbers.
     Report(ReportArgs),
     /// Span-corruption pretraining of a T5 model on a FASTA corpus.
