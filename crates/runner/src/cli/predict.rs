@@ -107,9 +107,7 @@ fn write_atomically(
     let mut w = std::io::BufWriter::new(tmp);
     let msg = fill(&mut w)?;
     let tmp = w.into_inner().map_err(|e| e.into_error())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    crate::engine::checkpoint::persist(tmp, path)?;
     Ok(msg)
 }
 
