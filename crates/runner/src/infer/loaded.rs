@@ -7,7 +7,7 @@ use crate::engine::backend::{self, Precision};
 use crate::engine::batch::{HostBatch, InputFormat};
 use crate::engine::trainer::predict;
 use crate::run::model::{self, AnyModel, Weights};
-use crate::run::run_dir::{self, RunDir};
+use crate::run::run_dir;
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::tensor::Device;
@@ -41,25 +41,45 @@ pub enum OutputKind {
     Value,
 }
 
-impl LoadedRun {
-    /// Opens the finished run in `dir` on `device` (default: the run's own device).
-    ///
-    /// # Errors
-    /// Not a finished run, a model spec or weights that cannot be read (weights whose shapes
-    /// do not fit `model.json` included), an unknown device.
-    pub fn open(dir: &Path, device: Option<&str>) -> Result<Self> {
-        let run = RunDir::existing(dir)?;
-        let weights = run.path(run_dir::WEIGHTS);
-        crate::engine::checkpoint::refuse_old_format(&weights)?;
-        if !run.path(run_dir::SCORES).is_file() {
+/// A finished run's files, read without loading its weights or taking its lock (a run
+/// directory may be read-only): the resolved config, the sized model spec and the tokenizer.
+pub struct RunFiles {
+    pub dir: PathBuf,
+    pub cfg: RunConfig,
+    pub spec: ModelSpec,
+    pub tokenizer: AnyTokenizer,
+    /// What the outputs mean (see [`labels_of`]).
+    pub labels: LabelKind,
+}
+
+impl RunFiles {
+    /// Reads the finished run in `dir`. Errors name the directory and what is missing: no such
+    /// directory, not a strand run (no config), no trained weights (`model.bpk` is written when
+    /// a run finishes), weights of a strand built on burn 0.21, an unreadable model spec or
+    /// tokenizer.
+    pub fn read(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            bail!("--run {}: no such run directory", dir.display());
+        }
+        let config = dir.join(run_dir::CONFIG);
+        if !config.is_file() {
             bail!(
-                "{} is not a finished run (no {}): train it to the end first",
+                "--run {} is not a strand run directory (no {})",
                 dir.display(),
-                run_dir::SCORES
+                run_dir::CONFIG
             );
         }
-        let cfg = RunConfig::load(&run.path(run_dir::CONFIG))?;
-        let spec_path = run.path(run_dir::MODEL_SPEC);
+        let weights = dir.join(run_dir::WEIGHTS);
+        crate::engine::checkpoint::refuse_old_format(&weights)?;
+        if !weights.is_file() {
+            bail!(
+                "--run {} has no trained weights ({}): is the run finished?",
+                dir.display(),
+                run_dir::WEIGHTS
+            );
+        }
+        let cfg = RunConfig::load(&config)?;
+        let spec_path = dir.join(run_dir::MODEL_SPEC);
         let spec: ModelSpec = serde_json::from_str(
             &std::fs::read_to_string(&spec_path)
                 .with_context(|| format!("reading {}", spec_path.display()))?,
@@ -68,22 +88,49 @@ impl LoadedRun {
         let choice: TokenizerChoice = cfg
             .tokenizer
             .parse()
-            .with_context(|| format!("tokenizer {:?} of {}", cfg.tokenizer, dir.display()))?;
-        let tokenizer = Arc::new(
-            choice
-                .build()
-                .with_context(|| format!("building tokenizer {}", cfg.tokenizer))?,
-        );
+            .with_context(|| format!("tokenizer {:?} of {}", cfg.tokenizer, config.display()))?;
+        let tokenizer = choice
+            .build()
+            .with_context(|| format!("building tokenizer {}", cfg.tokenizer))?;
         let labels = labels_of(&cfg, &spec);
-        let device = backend::device(device.unwrap_or(&cfg.device), Precision::F32)?;
-        let model = model::build(&spec, Weights::Saved(&weights), &device)?.valid();
-        Ok(LoadedRun {
+        Ok(RunFiles {
             dir: dir.to_path_buf(),
             cfg,
             spec,
-            model,
             tokenizer,
             labels,
+        })
+    }
+
+    /// The run's trained weights.
+    pub fn weights(&self) -> PathBuf {
+        self.dir.join(run_dir::WEIGHTS)
+    }
+
+    /// The task's class names, for a classification task whose names are known.
+    pub fn class_names(&self) -> Option<&[String]> {
+        match &self.labels {
+            LabelKind::Classes { names } => Some(names),
+            _ => None,
+        }
+    }
+}
+
+impl LoadedRun {
+    /// Opens the finished run in `dir` (see [`RunFiles::read`]) on `device` (default: the run's
+    /// own device), with its weights loaded (weights whose shapes do not fit `model.json` are
+    /// an error naming the file).
+    pub fn open(dir: &Path, device: Option<&str>) -> Result<Self> {
+        let files = RunFiles::read(dir)?;
+        let device = backend::device(device.unwrap_or(&files.cfg.device), Precision::F32)?;
+        let model = model::build(&files.spec, Weights::Saved(&files.weights()), &device)?.valid();
+        Ok(LoadedRun {
+            dir: files.dir,
+            cfg: files.cfg,
+            spec: files.spec,
+            model,
+            tokenizer: Arc::new(files.tokenizer),
+            labels: files.labels,
             device,
         })
     }
@@ -158,14 +205,26 @@ impl LoadedRun {
     }
 }
 
-/// The task's labels: from the built-in task card, else from the task's own data (user
-/// FASTA/CSV tasks, when their files are still there), else generic class names from the model.
-fn labels_of(cfg: &RunConfig, spec: &ModelSpec) -> LabelKind {
-    if let Ok(card) = strand_data::registry::card(&cfg.task) {
-        return card.labels.clone();
-    }
-    if let Ok(source) = strand_data::open(&cfg.task, &cfg.open_options()) {
-        return source.card().labels.clone();
+/// The task's labels, without reading its data where possible: the built-in task card, the
+/// class names of a `fasta:NAME=PATH,…` spec, a table task's data (when its file is still
+/// there), else generic class names from the model's outputs.
+pub fn labels_of(cfg: &RunConfig, spec: &ModelSpec) -> LabelKind {
+    let found = match strand_data::TaskSpec::parse(&cfg.task) {
+        Ok(strand_data::TaskSpec::FastaClasses { classes }) => Some(LabelKind::Classes {
+            names: classes.into_iter().map(|(n, _)| n).collect(),
+        }),
+        Ok(strand_data::TaskSpec::Builtin { .. }) => strand_data::registry::card(&cfg.task)
+            .ok()
+            .map(|c| c.labels.clone()),
+        Ok(strand_data::TaskSpec::Table { .. }) => {
+            strand_data::open(&cfg.task, &cfg.open_options())
+                .ok()
+                .map(|s| s.card().labels.clone())
+        }
+        Err(_) => None,
+    };
+    if let Some(l) = found {
+        return l;
     }
     match spec.task_objective() {
         Objective::BinaryLogit => LabelKind::Classes {

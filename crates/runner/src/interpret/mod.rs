@@ -39,18 +39,13 @@ mod tests;
 
 pub use target::Target;
 
-use crate::config::RunConfig;
-use crate::config::model_preset::ModelSpec;
 use crate::engine::backend::{self, Precision};
 use crate::engine::batch::InputFormat;
-use crate::run::run_dir;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use burn::tensor::Device;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strand_data::LabelKind;
-use strand_model::tokenize::{AnyTokenizer, TokenizerChoice};
 
 /// How attributions are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,69 +132,11 @@ pub struct Summary {
     pub seconds: f64,
 }
 
-/// A finished run reloaded for interpretation.
-pub struct LoadedRun {
-    pub dir: PathBuf,
-    pub cfg: RunConfig,
-    pub spec: ModelSpec,
-    pub tokenizer: AnyTokenizer,
-    /// Class names of the task, where they can be known without its data.
-    pub class_names: Option<Vec<String>>,
-}
+/// A finished run reloaded for interpretation: its files, read by [`crate::infer::loaded`]
+/// (the weights are loaded by the methods, on the device each needs).
+pub use crate::infer::loaded::RunFiles as LoadedRun;
 
 impl LoadedRun {
-    /// Reads the run in `dir` (its config, model spec and tokenizer; the weights are loaded by
-    /// the methods). Errors name the directory and what is missing.
-    pub fn open(dir: &Path) -> Result<Self> {
-        if !dir.is_dir() {
-            bail!("--run {}: no such run directory", dir.display());
-        }
-        let config = dir.join(run_dir::CONFIG);
-        if !config.is_file() {
-            bail!(
-                "--run {} is not a strand run directory (no {})",
-                dir.display(),
-                run_dir::CONFIG
-            );
-        }
-        let weights = dir.join(run_dir::WEIGHTS);
-        crate::engine::checkpoint::refuse_old_format(&weights)?;
-        if !weights.is_file() {
-            bail!(
-                "--run {} has no trained weights ({}): is the run finished?",
-                dir.display(),
-                run_dir::WEIGHTS
-            );
-        }
-        let cfg = RunConfig::load(&config)?;
-        let spec_path = dir.join(run_dir::MODEL_SPEC);
-        let spec: ModelSpec = serde_json::from_str(
-            &std::fs::read_to_string(&spec_path)
-                .with_context(|| format!("reading {}", spec_path.display()))?,
-        )
-        .with_context(|| format!("{} is not a valid model spec", spec_path.display()))?;
-        let choice: TokenizerChoice = cfg
-            .tokenizer
-            .parse()
-            .with_context(|| format!("tokenizer {:?} of {}", cfg.tokenizer, config.display()))?;
-        let tokenizer = choice
-            .build()
-            .with_context(|| format!("building tokenizer {}", cfg.tokenizer))?;
-        let class_names = class_names(&cfg);
-        Ok(LoadedRun {
-            dir: dir.to_path_buf(),
-            cfg,
-            spec,
-            tokenizer,
-            class_names,
-        })
-    }
-
-    /// The run's weights file.
-    pub fn weights(&self) -> PathBuf {
-        self.dir.join(run_dir::WEIGHTS)
-    }
-
     /// How the model's input is laid out.
     pub fn input_format(&self) -> InputFormat {
         self.spec.input_format()
@@ -210,7 +147,7 @@ impl LoadedRun {
         Target::resolve(
             self.spec.objective(),
             self.spec.bins().map(|b| b.centers.as_slice()),
-            self.class_names.as_deref(),
+            self.class_names(),
             given,
         )
     }
@@ -218,25 +155,6 @@ impl LoadedRun {
 
 /// The class names of a run's task without reading its data: a built-in card, or the classes
 /// of a `fasta:` spec; otherwise the opened task's card, if it opens.
-fn class_names(cfg: &RunConfig) -> Option<Vec<String>> {
-    let names = |kind: &LabelKind| match kind {
-        LabelKind::Classes { names } => Some(names.clone()),
-        _ => None,
-    };
-    match strand_data::TaskSpec::parse(&cfg.task).ok()? {
-        strand_data::TaskSpec::FastaClasses { classes } => {
-            Some(classes.into_iter().map(|(n, _)| n).collect())
-        }
-        strand_data::TaskSpec::Builtin { .. } => match strand_data::registry::card(&cfg.task) {
-            Ok(card) => names(&card.labels),
-            Err(_) => None,
-        },
-        strand_data::TaskSpec::Table { .. } => strand_data::open(&cfg.task, &cfg.open_options())
-            .ok()
-            .and_then(|s| names(&s.card().labels)),
-    }
-}
-
 /// The records of `fasta` (normalised), only those in `ids` when given (in file order). Errors:
 /// a bad file or letter (named by the reader), no records, an empty sequence, an id of `ids`
 /// that is not in the file, an id that occurs twice among the records kept.
@@ -315,7 +233,7 @@ fn warn_cropped(run: &LoadedRun, records: &[(String, Vec<u8>)]) {
 /// records), attributes, then writes `attributions.tsv` and one logo per record in `opts.out`.
 pub fn interpret(opts: &Options) -> Result<Summary> {
     let plan = output::Plan::check(&opts.out)?;
-    let run = LoadedRun::open(&opts.run)?;
+    let run = LoadedRun::read(&opts.run)?;
     if opts.method == Method::Saliency {
         saliency::check_supported(&run)?;
     }
@@ -323,7 +241,7 @@ pub fn interpret(opts: &Options) -> Result<Summary> {
     let device = backend::device(&opts.device, Precision::F32)?;
     let records = read_records(&opts.fasta, opts.ids.as_deref())?;
     let names = output::svg_names(records.iter().map(|(id, _)| id.as_str()))?;
-    let describe = target.describe(run.class_names.as_deref());
+    let describe = target.describe(run.class_names());
     let started = Instant::now();
     let attrs = attribute(
         &run,

@@ -4,10 +4,12 @@
 use super::ism::Scorer;
 use super::*;
 use crate::config::ExperimentConfig;
+use crate::config::model_preset::ModelSpec;
 use crate::engine::backend::cpu;
 use crate::engine::batch::HostBatch;
 use crate::engine::checkpoint::save_weights;
 use crate::run::model::{AnyModel, Weights};
+use crate::run::run_dir;
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 use strand_data::Label;
@@ -16,6 +18,7 @@ use strand_model::classifier::Objective;
 use strand_model::cnn::CnnConfig;
 use strand_model::heads::{HeadKind, T5HeadConfig};
 use strand_model::t5::T5Config;
+use strand_model::tokenize::TokenizerChoice;
 
 /// Tokens per input of the tiny CNN (BOS + 38 bases + EOS).
 const INPUT_LEN: usize = 40;
@@ -55,7 +58,7 @@ fn tiny_run(dir: &Path, objective: Objective, tokenizer: &str) -> LoadedRun {
         serde_json::to_string(&spec).unwrap(),
     )
     .unwrap();
-    LoadedRun::open(dir).unwrap()
+    LoadedRun::read(dir).unwrap()
 }
 
 /// [`tiny_run`] with a tiny random T5 `kind` head (two classes, nucleotides).
@@ -91,7 +94,7 @@ fn tiny_t5_run(dir: &Path, kind: HeadKind) -> LoadedRun {
         serde_json::to_string(&spec).unwrap(),
     )
     .unwrap();
-    LoadedRun::open(dir).unwrap()
+    LoadedRun::read(dir).unwrap()
 }
 
 fn records() -> Vec<(String, Vec<u8>)> {
