@@ -194,6 +194,21 @@ pub struct Cnn {
 }
 
 impl Cnn {
+    /// The first convolution block and the rest, for inputs of `len` tokens.
+    ///
+    /// # Panics
+    /// If `len` is not the input length the CNN was built for.
+    fn blocks_for(&self, len: usize) -> (&ConvBlock, &[ConvBlock]) {
+        assert_eq!(
+            len, self.input_len,
+            "the CNN was built for {} tokens per input, got {len}",
+            self.input_len
+        );
+        self.blocks
+            .split_first()
+            .expect("validated: at least one block")
+    }
+
     /// Raw outputs (logits) of a token batch; padding is an ordinary learned token, as upstream.
     ///
     /// # Shapes
@@ -201,17 +216,9 @@ impl Cnn {
     /// - output: `[batch, n_out]`
     pub fn forward_tokens(&self, tokens: Tensor<2, Int>) -> Tensor<2> {
         let [_, len] = tokens.dims();
-        assert_eq!(
-            len, self.input_len,
-            "the CNN was built for {} tokens per input, got {len}",
-            self.input_len
-        );
+        let (first, rest) = self.blocks_for(len);
         // Embedding → first convolution with the embedding folded into the convolution
         // (`crate::ops::embedding_conv1d`: the same function, ~4× less work on the CPU).
-        let (first, rest) = self
-            .blocks
-            .split_first()
-            .expect("validated: at least one block");
         let x = first.after_conv(crate::ops::embedding_conv1d(
             &self.embedding,
             &first.conv,
@@ -230,15 +237,7 @@ impl Cnn {
     /// - output: `[batch, n_out]`
     pub fn forward_one_hot(&self, one_hot: Tensor<3>) -> Tensor<2> {
         let [_, len, _] = one_hot.dims();
-        assert_eq!(
-            len, self.input_len,
-            "the CNN was built for {} tokens per input, got {len}",
-            self.input_len
-        );
-        let (first, rest) = self
-            .blocks
-            .split_first()
-            .expect("validated: at least one block");
+        let (first, rest) = self.blocks_for(len);
         let x = crate::ops::embed_weighted(self.embedding.weight.val(), one_hot);
         self.after_first_block(first.forward(x.swap_dims(1, 2)), rest)
     }
