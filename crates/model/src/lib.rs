@@ -5,6 +5,7 @@ pub mod classifier;
 pub mod cnn;
 pub mod heads;
 pub mod ops;
+pub mod seqnet;
 pub mod span_corruption;
 pub mod t5;
 pub mod tokenize;

@@ -22,7 +22,8 @@ use burn::tensor::{Int, Tensor};
 
 /// `conv.forward(embedding.forward(ids).swap_dims(1, 2))`, computed with the embedding folded
 /// into the convolution when the convolution allows it (stride 1, dilation 1, one group, no
-/// padding); otherwise exactly that expression.
+/// padding) and folding pays (fewer output channels than the table has columns); otherwise
+/// exactly that expression.
 ///
 /// # Shapes
 /// - `ids`: `[batch, len]`
@@ -43,8 +44,31 @@ pub fn embedding_conv1d_with(
     ids: Tensor<2, Int>,
     lookup: Lookup,
 ) -> Tensor<3> {
+    table_conv1d_with(embedding.weight.val(), conv, ids, lookup)
+}
+
+/// [`embedding_conv1d_with`] for any lookup table, trained or constant (a one-hot encoding of
+/// the bases is a constant `[vocab, 4]` table).
+///
+/// # Shapes
+/// - `table`: `[vocab, c_in]`
+/// - `ids`: `[batch, len]`, every id `< vocab`
+/// - output: `[batch, c_out, len_out]` (the convolution's output length)
+pub fn table_conv1d_with(
+    table: Tensor<2>,
+    conv: &Conv1d,
+    ids: Tensor<2, Int>,
+    lookup: Lookup,
+) -> Tensor<3> {
     let [_, len] = ids.dims();
-    let foldable = conv.stride == 1
+    // Folding trades the convolution's `B·T·K·C·O` multiply-adds for a gather and a sum over
+    // the K gathered rows done as a matrix product (`B·T·K·O·O`): worth it only when the
+    // convolution has fewer output channels than the table has columns (the GB CNN: 16 < 100).
+    // A one-hot input (4 columns) into CNNProm's 200 filters costs 50× more folded (measured:
+    // ~100 s per CNNProm E. coli epoch on the loaded 2-core machine).
+    let [_, c_table] = table.dims();
+    let foldable = conv.weight.dims()[0] < c_table
+        && conv.stride == 1
         && conv.dilation == 1
         && conv.groups == 1
         && matches!(
@@ -53,12 +77,12 @@ pub fn embedding_conv1d_with(
         )
         && len >= conv.kernel_size;
     if !foldable {
-        let x = super::lookup::embed_with(embedding.weight.val(), ids, lookup);
+        let x = super::lookup::embed_with(table, ids, lookup);
         return conv.forward(x.swap_dims(1, 2));
     }
     fold(
         ids,
-        embedding.weight.val(),
+        table,
         conv.weight.val(),
         conv.bias.as_ref().map(|b| b.val()),
         lookup,

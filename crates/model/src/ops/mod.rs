@@ -14,7 +14,7 @@ pub mod embed_conv;
 pub mod lookup;
 
 pub use batch_norm::batch_norm;
-pub use embed_conv::{embedding_conv1d, embedding_conv1d_with};
+pub use embed_conv::{embedding_conv1d, embedding_conv1d_with, table_conv1d_with};
 pub use lookup::{Lookup, embed, embed_weighted, embed_with};
 
 #[cfg(test)]
