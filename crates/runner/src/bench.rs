@@ -10,6 +10,8 @@
 
 use crate::config::model_preset::{DataFacts, ModelPreset, ModelSpec};
 use crate::engine::backend::{self, Precision};
+use crate::engine::batch::PadTo;
+use crate::run::model::Weights;
 use anyhow::{Context, Result, anyhow, bail};
 use burn::module::Module;
 use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
@@ -18,8 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::time::Instant;
 use strand_model::Tokenizer;
-use strand_model::classifier::{Objective, Targets};
-use strand_model::cnn::CnnConfig;
+use strand_model::classifier::{Objective, SequenceModel, Targets, TokenBatch};
 use strand_model::t5::{T5Config, T5Preset};
 use strand_model::tokenize::nucleotide::NucleotideTokenizer;
 use strand_model::tokenize::{BOS, EOS, FIRST_REGULAR};
@@ -122,7 +123,8 @@ pub fn bench(args: &BenchArgs) -> Result<BenchReport> {
 /// The model to time, fully sized.
 #[derive(Debug, Clone)]
 enum Workload {
-    Cnn(CnnConfig),
+    /// A CNN preset (cnn-gb, a layer list), sized for `--seq-len` bases and two classes.
+    Cnn(ModelSpec),
     T5(T5Config),
 }
 
@@ -137,13 +139,9 @@ impl Workload {
             max_train_tokens: args.seq_len,
             variable_length: false,
         };
-        #[allow(unreachable_patterns)] // presets of other kinds may be added to ModelPreset
         match preset.build(facts, Objective::BinaryLogit)? {
-            ModelSpec::Cnn { config, .. } => Ok(Workload::Cnn(config)),
-            _ => bail!(
-                "`strand bench` times cnn-gb and the t5 presets, not {}",
-                args.model
-            ),
+            spec @ (ModelSpec::Cnn { .. } | ModelSpec::Layers { .. }) => Ok(Workload::Cnn(spec)),
+            ModelSpec::T5 { .. } => unreachable!("T5 presets are loaded above"),
         }
     }
 }
@@ -213,10 +211,14 @@ fn time_workload(
 ) -> Result<Timing> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     match workload {
-        Workload::Cnn(config) => {
-            let model = config.init(device);
+        Workload::Cnn(spec) => {
+            let model = crate::run::model::build(spec, Weights::Init { pretrained: None }, device)?;
             let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
             let tokens = cnn_tokens(a.batch, a.seq_len, &mut rng, device);
+            let batch = TokenBatch {
+                mask: tokens.clone().greater_equal_elem(0),
+                tokens,
+            };
             let labels: Vec<i64> = (0..a.batch).map(|_| rng.random_range(0..2)).collect();
             let targets = Targets::Classes(Tensor::from_data(
                 TensorData::new(labels, [a.batch]),
@@ -224,7 +226,7 @@ fn time_workload(
             ));
             let objective = Objective::BinaryLogit;
             time_training(model, a, device, t0, |model| {
-                let loss = objective.loss(model.forward_tokens(tokens.clone()), &targets);
+                let loss = objective.loss(model.forward(&batch), &targets);
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
                 (optim.step(1e-3, model, grads), loss)
             })
@@ -428,7 +430,10 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
 fn report(a: &BenchArgs, w: &Workload, t: Timing) -> BenchReport {
     let precision = Precision::parse(&a.precision).unwrap_or(Precision::F32);
     let (tokens_per_sample, dec_len, flops) = match w {
-        Workload::Cnn(c) => (c.input_len, None, None),
+        Workload::Cnn(spec) => match spec.input_format().pad_to {
+            PadTo::Fixed(n) => (n, None, None),
+            PadTo::Longest { max } => (max, None, None),
+        },
         Workload::T5(c) => (
             a.seq_len + a.dec_len,
             Some(a.dec_len),
@@ -543,7 +548,7 @@ mod tests {
         let r = measure(&args("cnn-gb", 4, 60));
         assert_eq!(
             r.params,
-            CnnConfig::new(109, 62, 1)
+            strand_model::cnn::CnnConfig::new(109, 62, 1)
                 .init(&backend::cpu())
                 .num_params()
         );

@@ -24,6 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// List the built-in tasks.
     Tasks(TasksArgs),
+    /// The model presets: list them, or show one's layers and parameter counts.
+    #[command(subcommand)]
+    Models(crate::cli::models::ModelsCommand),
     /// Inspect and convert task data.
     #[command(subcommand)]
     Data(DataCommand),

@@ -7,6 +7,7 @@ pub mod data;
 pub mod eval;
 pub mod fetch;
 pub mod interpret;
+pub mod models;
 pub mod predict;
 pub mod pretrain;
 pub mod quickstart;
@@ -22,6 +23,7 @@ pub use args::{Cli, Command};
 pub fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Tasks(a) => tasks::run(a),
+        Command::Models(c) => models::run(c),
         Command::Data(c) => data::run(c),
         Command::Fetch(a) => fetch::run(a),
         Command::Train(a) => train::run(a),

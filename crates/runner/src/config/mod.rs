@@ -3,5 +3,6 @@
 
 pub mod experiment;
 pub mod model_preset;
+pub mod model_show;
 
 pub use experiment::*;

@@ -10,11 +10,21 @@ use strand_model::TokenizerSpec;
 use strand_model::classifier::Objective;
 use strand_model::cnn::{CnnConfig, CnnPreset};
 use strand_model::heads::{HeadKind, LabelBins, T5HeadConfig};
+use strand_model::seqnet::{InputSpec, LayerNetConfig, LayerNetPreset};
 use strand_model::t5::T5Preset;
 
 /// The embedded presets: (name, TOML).
-const PRESETS: &[(&str, &str)] = &[
+pub const PRESETS: &[(&str, &str)] = &[
     ("cnn-gb", include_str!("../../../../models/cnn-gb.toml")),
+    ("cnnprom", include_str!("../../../../models/cnnprom.toml")),
+    (
+        "basset-style",
+        include_str!("../../../../models/basset-style.toml"),
+    ),
+    (
+        "dilated-resnet",
+        include_str!("../../../../models/dilated-resnet.toml"),
+    ),
     ("t5-tiny", include_str!("../../../../models/t5-tiny.toml")),
     ("t5-small", include_str!("../../../../models/t5-small.toml")),
     ("t5-base", include_str!("../../../../models/t5-base.toml")),
@@ -24,8 +34,11 @@ const PRESETS: &[(&str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelPreset {
-    /// The Genomic Benchmarks CNN.
+    /// The Genomic Benchmarks CNN with its sizes as fields (the `kind` of cnn-gb before layer
+    /// lists; still read from users' files and old runs).
     Cnn(CnnPreset),
+    /// A network written as a list of layers ([`strand_model::seqnet`]).
+    Layers(LayerNetPreset),
     /// A T5 encoder–decoder under one of the heads of [`strand_model::heads`].
     T5(T5ModelPreset),
 }
@@ -73,6 +86,12 @@ pub enum ModelSpec {
         objective: Objective,
         config: CnnConfig,
     },
+    /// A layer list; input laid out as the CNN's (BOS + tokens + EOS, padded to a fixed length).
+    Layers {
+        name: String,
+        objective: Objective,
+        config: LayerNetConfig,
+    },
     /// A T5 head; its input is `tokens + [EOS]`, padded to the batch's longest row and cropped
     /// at `max_len`.
     T5 {
@@ -112,6 +131,7 @@ impl ModelPreset {
     pub fn name(&self) -> &str {
         match self {
             ModelPreset::Cnn(p) => &p.name,
+            ModelPreset::Layers(p) => &p.name,
             ModelPreset::T5(p) => &p.name,
         }
     }
@@ -160,17 +180,36 @@ impl ModelPreset {
                     max_len: facts.max_train_tokens + 1,
                 })
             }
-            ModelPreset::Cnn(_) if ft.head.is_some() => bail!(
+            ModelPreset::Cnn(_) | ModelPreset::Layers(_) if ft.head.is_some() => bail!(
                 "--head chooses a T5 head; model {} is a CNN and takes none",
                 self.name()
             ),
+            ModelPreset::Layers(p) => {
+                if p.input == InputSpec::OneHot && ft.tokenizer != TokenizerSpec::Nucleotide {
+                    bail!(
+                        "model preset {} reads one-hot bases and needs the nucleotide tokenizer, \
+                         not {}",
+                        p.name,
+                        ft.tokenizer
+                    );
+                }
+                let config = LayerNetConfig::new(
+                    facts.vocab_size,
+                    cnn_input_len(facts),
+                    objective.n_out(),
+                    p.input,
+                    p.layers.clone(),
+                )
+                .map_err(|e| anyhow::anyhow!("model preset {}: {e}", p.name))?;
+                Ok(ModelSpec::Layers {
+                    name: p.name.clone(),
+                    objective,
+                    config,
+                })
+            }
             ModelPreset::Cnn(p) => {
                 let config = p
-                    .config(
-                        facts.vocab_size,
-                        facts.max_train_tokens + 2 + usize::from(facts.variable_length),
-                        objective.n_out(),
-                    )
+                    .config(facts.vocab_size, cnn_input_len(facts), objective.n_out())
                     .map_err(anyhow::Error::msg)?;
                 Ok(ModelSpec::Cnn {
                     name: p.name.clone(),
@@ -182,18 +221,26 @@ impl ModelPreset {
     }
 }
 
+/// Tokens per input of the CNNs: BOS + the longest training sequence + EOS, and one pad more
+/// when lengths vary (as upstream Genomic Benchmarks).
+fn cnn_input_len(facts: DataFacts) -> usize {
+    facts.max_train_tokens + 2 + usize::from(facts.variable_length)
+}
+
 impl ModelSpec {
     /// Preset name.
     pub fn name(&self) -> &str {
         match self {
-            ModelSpec::Cnn { name, .. } | ModelSpec::T5 { name, .. } => name,
+            ModelSpec::Cnn { name, .. }
+            | ModelSpec::Layers { name, .. }
+            | ModelSpec::T5 { name, .. } => name,
         }
     }
 
     /// The objective the model trains with (text-to-text: softmax over its label tokens).
     pub fn objective(&self) -> Objective {
         match self {
-            ModelSpec::Cnn { objective, .. } => *objective,
+            ModelSpec::Cnn { objective, .. } | ModelSpec::Layers { objective, .. } => *objective,
             ModelSpec::T5 { head, .. } => head.objective,
         }
     }
@@ -215,7 +262,7 @@ impl ModelSpec {
     /// The head's name (`pooled`, `text_to_text`, `probe`); `None` for the CNN.
     pub fn head_name(&self) -> Option<&'static str> {
         match self {
-            ModelSpec::Cnn { .. } => None,
+            ModelSpec::Cnn { .. } | ModelSpec::Layers { .. } => None,
             ModelSpec::T5 { head, .. } => Some(head.kind.name()),
         }
     }
@@ -224,7 +271,7 @@ impl ModelSpec {
     pub fn bins(&self) -> Option<&LabelBins> {
         match self {
             ModelSpec::T5 { head, .. } => head.bins.as_ref(),
-            ModelSpec::Cnn { .. } => None,
+            ModelSpec::Cnn { .. } | ModelSpec::Layers { .. } => None,
         }
     }
 
@@ -234,6 +281,11 @@ impl ModelSpec {
             // genomic_benchmarks.md §4.1: BOS + tokens + EOS, right-padded (or right-cropped) to
             // the longest training sequence + 2.
             ModelSpec::Cnn { config, .. } => InputFormat {
+                bos: true,
+                eos: true,
+                pad_to: PadTo::Fixed(config.input_len),
+            },
+            ModelSpec::Layers { config, .. } => InputFormat {
                 bos: true,
                 eos: true,
                 pad_to: PadTo::Fixed(config.input_len),
@@ -262,11 +314,11 @@ mod tests {
             variable_length: false,
         };
         let spec = p.build(facts, Objective::BinaryLogit).unwrap();
-        let ModelSpec::Cnn { config, .. } = &spec else {
-            panic!("cnn-gb builds a CNN")
+        let ModelSpec::Layers { config, .. } = &spec else {
+            panic!("cnn-gb is a layer list")
         };
         assert_eq!(config.input_len, 253);
-        assert_eq!(config.flat_len(), Some(100));
+        assert_eq!(flattened(config), 100);
         assert_eq!(config.n_out, 1);
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<ModelSpec>(&json).unwrap(), spec);
@@ -278,12 +330,45 @@ mod tests {
             variable_length: true,
         };
         let spec = p.build(facts, Objective::Softmax { classes: 3 }).unwrap();
-        let ModelSpec::Cnn { config, .. } = &spec else {
-            panic!("cnn-gb builds a CNN")
+        let ModelSpec::Layers { config, .. } = &spec else {
+            panic!("cnn-gb is a layer list")
         };
         assert_eq!(config.input_len, 805);
-        assert_eq!(config.flat_len(), Some(376));
+        assert_eq!(flattened(config), 376);
         assert_eq!(config.n_out, 3);
+    }
+
+    /// Features out of the `flatten` layer.
+    fn flattened(config: &LayerNetConfig) -> usize {
+        let rows = config.rows().unwrap();
+        let row = rows.iter().find(|r| r.layer == "flatten").unwrap();
+        match row.output {
+            strand_model::seqnet::Feat::Flat { features } => features,
+            other => panic!("flatten gave {other}"),
+        }
+    }
+
+    #[test]
+    fn one_hot_presets_need_the_nucleotide_tokenizer() {
+        let p = ModelPreset::load("cnnprom").unwrap();
+        let facts = DataFacts {
+            vocab_size: 300,
+            max_train_tokens: 79,
+            variable_length: false,
+        };
+        let ft = FineTune {
+            head: None,
+            tokenizer: TokenizerSpec::Kmer { k: 3, stride: 1 },
+            bins: None,
+        };
+        let e = p
+            .build_with(facts, Objective::BinaryLogit, &ft)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cnnprom") && e.contains("nucleotide") && e.contains("kmer"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -369,6 +454,9 @@ mod tests {
             .build(facts, Objective::BinaryLogit)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("too short"), "{e}");
+        assert!(
+            e.contains("cnn-gb") && e.contains("longer than its input"),
+            "{e}"
+        );
     }
 }

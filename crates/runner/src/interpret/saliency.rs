@@ -144,6 +144,7 @@ pub fn input_gradients(
 pub fn forward_one_hot(model: &AnyModel, x: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<2> {
     match model {
         AnyModel::Cnn(m) => m.forward_one_hot(x),
+        AnyModel::Layers(m) => m.forward_one_hot(x),
         AnyModel::T5(m) => m.forward_one_hot(x, mask),
     }
 }

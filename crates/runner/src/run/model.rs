@@ -11,6 +11,7 @@ use std::path::Path;
 use strand_model::classifier::{SequenceModel, TokenBatch};
 use strand_model::cnn::Cnn;
 use strand_model::heads::T5Head;
+use strand_model::seqnet::LayerNet;
 
 /// Any model strand trains: one type for the training loop, evaluation and the weights files
 /// (whose tensor paths start with the variant: `Cnn.…`, `T5.…`).
@@ -19,6 +20,7 @@ use strand_model::heads::T5Head;
 #[derive(Module, Debug)]
 pub enum AnyModel {
     Cnn(Cnn),
+    Layers(LayerNet),
     T5(T5Head),
 }
 
@@ -26,6 +28,7 @@ impl SequenceModel for AnyModel {
     fn forward(&self, batch: &TokenBatch) -> Tensor<2> {
         match self {
             AnyModel::Cnn(m) => m.forward(batch),
+            AnyModel::Layers(m) => m.forward(batch),
             AnyModel::T5(m) => m.forward(batch),
         }
     }
@@ -33,6 +36,7 @@ impl SequenceModel for AnyModel {
     fn n_out(&self) -> usize {
         match self {
             AnyModel::Cnn(m) => m.n_out(),
+            AnyModel::Layers(m) => m.n_out(),
             AnyModel::T5(m) => m.n_out(),
         }
     }
@@ -55,6 +59,7 @@ pub enum Weights<'a> {
 pub fn build(spec: &ModelSpec, weights: Weights<'_>, device: &Device) -> Result<AnyModel> {
     let model = match spec {
         ModelSpec::Cnn { config, .. } => AnyModel::Cnn(config.init(device)),
+        ModelSpec::Layers { config, .. } => AnyModel::Layers(config.init(device)),
         ModelSpec::T5 {
             head, tokenizer, ..
         } => {
@@ -73,31 +78,43 @@ pub fn build(spec: &ModelSpec, weights: Weights<'_>, device: &Device) -> Result<
     }
 }
 
-/// Most parameters of the CNN's dense layer strand builds without being asked to crop: 50 M
-/// (200 MB of weights, about 0.8 GB with gradients and Adam's moments).
+/// Most parameters of one layer strand builds without being asked to crop: 50 M (200 MB of
+/// weights, about 0.8 GB with gradients and Adam's moments). A CNN that flattens its input into
+/// a dense layer grows with the longest training sequence.
 pub const MAX_DENSE_PARAMS: usize = 50_000_000;
 
-/// Refuses a model the data would make too large to allocate: the GB CNN flattens the whole
-/// sequence into its dense layer, so one very long training record sizes it.
+/// Refuses a model the data would make too large to allocate: the GB CNN (and any layer list
+/// with `flatten`) sizes its dense layer from the whole sequence, so one very long training
+/// record sizes it.
 pub fn check_size(spec: &ModelSpec, scan: &crate::run::task_data::TrainScan) -> Result<()> {
-    if let ModelSpec::Cnn { config, name, .. } = spec {
-        let last = config
-            .channels
-            .last()
-            .copied()
-            .unwrap_or(config.embedding_dim);
-        let dense = config.final_len().unwrap_or(0) * last * config.hidden;
-        if dense > MAX_DENSE_PARAMS {
-            anyhow::bail!(
-                "the longest training sequence (record {}, {} tokens) makes {name}'s dense layer \
-                 {dense} parameters (about {:.1} GB to train; strand's limit is {MAX_DENSE_PARAMS}): \
-                 the CNN flattens the whole input, so crop or split long records to the length \
-                 the task needs, or use a model that pools over length (t5-tiny, --head pooled)",
-                scan.longest_id,
-                scan.max_tokens,
-                dense as f64 * 16.0 / 1e9
-            );
+    let (name, dense) = match spec {
+        ModelSpec::Cnn { config, name, .. } => {
+            let last = config
+                .channels
+                .last()
+                .copied()
+                .unwrap_or(config.embedding_dim);
+            (name, config.final_len().unwrap_or(0) * last * config.hidden)
         }
+        ModelSpec::Layers { config, name, .. } => {
+            let rows = config
+                .rows()
+                .map_err(|e| anyhow::anyhow!("model {name}: {e}"))?;
+            (name, rows.iter().map(|r| r.params).max().unwrap_or(0))
+        }
+        ModelSpec::T5 { .. } => return Ok(()),
+    };
+    if dense > MAX_DENSE_PARAMS {
+        anyhow::bail!(
+            "the longest training sequence (record {}, {} tokens) makes {name}'s largest layer \
+             {dense} parameters (about {:.1} GB to train; strand's limit is {MAX_DENSE_PARAMS}): \
+             the CNN flattens the whole input, so crop or split long records to the length \
+             the task needs, or use a model that pools over length (dilated-resnet, t5-tiny \
+             --head pooled)",
+            scan.longest_id,
+            scan.max_tokens,
+            dense as f64 * 16.0 / 1e9
+        );
     }
     Ok(())
 }

@@ -66,7 +66,7 @@ pub fn build_spec(
             } => {
                 check_init(dir, &head.t5, tokenizer)?;
             }
-            ModelSpec::Cnn { .. } => bail!(
+            ModelSpec::Cnn { .. } | ModelSpec::Layers { .. } => bail!(
                 "--init loads a pretrained T5; model {} is a CNN (train it from scratch)",
                 spec.name()
             ),
