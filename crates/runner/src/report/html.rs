@@ -850,7 +850,7 @@ mod tests {
         assert_eq!(page.matches("<circle").count(), 3);
         assert!(page.contains("1 of 2 runs have no per-record outputs file"));
         assert!(page.contains("no config.resolved.toml in the run"));
-        assert!(!page.contains("ROC"));
+        assert!(!page.contains("ROC (") && !page.contains("Precision-recall ("));
         let _ = PathBuf::new();
     }
 

@@ -422,7 +422,10 @@ mod tests {
         });
         let svg = c.svg();
         // The diagonal from (0,0) to (1,1): left-bottom to right-top corner of the plot area.
-        assert!(svg.contains(r#"x1="60.0" y1="350.0" x2="620.0" y2="40.0" stroke="#999""#), "{svg}");
+        assert!(
+            svg.contains(r##"x1="60.0" y1="350.0" x2="620.0" y2="40.0" stroke="#999""##),
+            "{svg}"
+        );
         assert_eq!(svg.matches("<circle").count(), 3);
         assert_eq!(svg.matches("<polyline").count(), 1);
         assert_eq!(svg.matches(">seed ").count(), 1, "one legend entry");
