@@ -232,6 +232,8 @@ pub struct PredictArgs {
 pub enum ReportFormat {
     Md,
     Json,
+    /// One self-contained page: tables, learning curves, ROC/PR or scatter, configs.
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +250,10 @@ pub struct ReportArgs {
     /// rows `metric:sub`). Default: every metric of each task.
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
+    /// GUANinE's full catalogue of published test scores (`fullscores.csv`): `--format html`
+    /// lists every model's score for each GUANinE task of the report around ours.
+    #[arg(long)]
+    pub catalogue: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,10 @@
 //! comparable. Per-sub-task scores in `scores.json` (`spearman100:<sub-task>`, ccre) get a row
 //! each after the task's own metrics.
 
+pub mod catalogue;
+pub mod curves;
+pub mod details;
+pub mod html;
 pub mod plot;
 
 use crate::run::run_dir::{self, Scores};
@@ -199,21 +203,19 @@ fn mean_sd(v: &[f64]) -> (f64, Option<f64>) {
 
 /// What runs are grouped by: task, model (with its `--init`), tokenizer, head.
 #[derive(Debug, Clone, PartialEq)]
-struct GroupKey {
-    task: String,
+pub struct GroupKey {
+    pub task: String,
     /// The preset name, then ` ← <checkpoint>` for a run started from a pretrained checkpoint.
-    model: String,
-    tokenizer: String,
-    head: String,
+    pub model: String,
+    pub tokenizer: String,
+    pub head: String,
 }
 
-/// Rows grouped by (task, model, tokenizer, head) in first-seen order, one per metric of the
-/// task's evaluation split, then one per sub-task score.
-pub fn rows(runs: &[RunScores]) -> Vec<Row> {
-    let mut groups: Vec<(GroupKey, Vec<&Scores>)> = Vec::new();
-    for r in runs {
+impl GroupKey {
+    /// The group `r` belongs to.
+    pub fn of(r: &RunScores) -> Self {
         let s = &r.scores;
-        let key = GroupKey {
+        GroupKey {
             task: s.task.clone(),
             model: {
                 let model = match &r.init {
@@ -227,12 +229,30 @@ pub fn rows(runs: &[RunScores]) -> Vec<Row> {
             },
             tokenizer: s.tokenizer.clone(),
             head: r.head.clone().unwrap_or_else(|| "—".into()),
-        };
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(s),
-            None => groups.push((key, vec![s])),
         }
     }
+}
+
+/// Runs grouped by [`GroupKey`] in first-seen order, as indices into `runs`.
+pub fn groups(runs: &[RunScores]) -> Vec<(GroupKey, Vec<usize>)> {
+    let mut groups: Vec<(GroupKey, Vec<usize>)> = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        let key = GroupKey::of(r);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    groups
+}
+
+/// Rows grouped by (task, model, tokenizer, head) in first-seen order, one per metric of the
+/// task's evaluation split, then one per sub-task score.
+pub fn rows(runs: &[RunScores]) -> Vec<Row> {
+    let groups: Vec<(GroupKey, Vec<&Scores>)> = groups(runs)
+        .into_iter()
+        .map(|(k, idx)| (k, idx.iter().map(|&i| &runs[i].scores).collect()))
+        .collect();
     let mut out = Vec::new();
     for (key, members) in groups {
         let GroupKey {
@@ -335,6 +355,17 @@ pub fn markdown(runs: &[RunScores]) -> Result<String> {
             r.task, r.model, r.tokenizer, r.head, r.split, r.metric
         ));
     }
+    let notes = notes(runs, &rows);
+    if !notes.is_empty() {
+        s.push('\n');
+        s.push_str(&notes.join("\n"));
+        s.push('\n');
+    }
+    Ok(s)
+}
+
+/// The task cards' caveats and what the table's marks mean, one Markdown list item each.
+pub fn notes(runs: &[RunScores], rows: &[Row]) -> Vec<String> {
     let mut notes: Vec<String> = Vec::new();
     for r in runs {
         if let Ok(card) = strand_data::registry::card(&r.scores.task) {
@@ -391,12 +422,7 @@ pub fn markdown(runs: &[RunScores]) -> Result<String> {
             "- F1, sensitivity and specificity take class index 1 as the positive class.".into(),
         );
     }
-    if !notes.is_empty() {
-        s.push('\n');
-        s.push_str(&notes.join("\n"));
-        s.push('\n');
-    }
-    Ok(s)
+    notes
 }
 
 /// The same rows as JSON, with every run's provenance.

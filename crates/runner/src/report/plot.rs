@@ -1,4 +1,6 @@
-//! A small hand-written SVG line plot (loss curves), no plotting crate.
+//! Small hand-written SVG charts (loss and learning curves, ROC and precision-recall curves,
+//! predicted-vs-true scatters), no plotting crate: the output is one self-contained `<svg>`
+//! element that `strand report --format html` inlines and `strand pretrain` writes as a file.
 
 use std::fmt::Write;
 
@@ -66,6 +68,258 @@ fn fmt_tick(v: f64) -> String {
     }
 }
 
+/// One curve of a [`Chart`]: its points, colour (index into the palette), line style, and
+/// whether it gets a legend entry (seeds of one class share a colour and one entry).
+#[derive(Clone)]
+pub struct Curve<'a> {
+    pub name: String,
+    pub points: &'a [(f64, f64)],
+    pub color: usize,
+    pub dashed: bool,
+    /// Dots instead of a line (a scatter plot).
+    pub dots: bool,
+    pub legend: bool,
+}
+
+/// Where the legend sits inside the plotting area.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Legend {
+    TopRight,
+    BottomRight,
+}
+
+/// A plot of [`Curve`]s against shared axes: ranges fixed or fitted to the data, an optional
+/// `y = x` reference line, the y axis logarithmic when `log_y`.
+pub struct Chart<'a> {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_y: bool,
+    pub x_range: Option<(f64, f64)>,
+    pub y_range: Option<(f64, f64)>,
+    /// A dashed grey `y = x` line (ROC chance line, perfect predictions on a scatter).
+    pub diagonal: bool,
+    pub legend: Legend,
+    pub curves: Vec<Curve<'a>>,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl<'a> Chart<'a> {
+    /// A chart of the default size with fitted axes and no curves.
+    pub fn new(title: &str, x_label: &str, y_label: &str) -> Self {
+        Chart {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_y: false,
+            x_range: None,
+            y_range: None,
+            diagonal: false,
+            legend: Legend::TopRight,
+            curves: Vec::new(),
+            width: W,
+            height: H,
+        }
+    }
+
+    /// Adds a solid line with a legend entry in colour `color`.
+    pub fn line(mut self, name: &str, points: &'a [(f64, f64)], color: usize) -> Self {
+        self.curves.push(Curve {
+            name: name.into(),
+            points,
+            color,
+            dashed: false,
+            dots: false,
+            legend: true,
+        });
+        self
+    }
+
+    /// The SVG document. Non-finite points (and non-positive ones on a log axis) are skipped.
+    pub fn svg(&self) -> String {
+        let (w, h, log_y) = (self.width, self.height, self.log_y);
+        let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0);
+        let fy = |y: f64| if log_y { y.log10() } else { y };
+        let all: Vec<(f64, f64)> = self
+            .curves
+            .iter()
+            .flat_map(|s| s.points.iter().filter(finite).copied())
+            .collect();
+        let (mut x0, mut x1, mut y0, mut y1) = all.iter().fold(
+            (
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(fy(y)), d.max(fy(y))),
+        );
+        if all.is_empty() {
+            (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+        }
+        if let Some((a, b)) = self.x_range {
+            (x0, x1) = (a, b);
+        }
+        if x1 <= x0 {
+            x1 = x0 + 1.0;
+        }
+        if y1 <= y0 {
+            y1 = y0 + 1.0;
+        }
+        let (y0, y1) = match self.y_range {
+            Some((a, b)) => (fy(a), fy(b)),
+            None => {
+                let pad = (y1 - y0) * 0.05;
+                (y0 - pad, y1 + pad)
+            }
+        };
+        let sx = |x: f64| LEFT + (x - x0) / (x1 - x0) * (w - LEFT - RIGHT);
+        let sy = |y: f64| h - BOTTOM - (fy(y) - y0) / (y1 - y0) * (h - TOP - BOTTOM);
+
+        let mut svg = String::new();
+        let _ = writeln!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
+            w / 2.0,
+            escape(&self.title)
+        );
+        // Axes and grid.
+        for t in ticks(x0, x1) {
+            let x = sx(t);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#ddd"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                TOP,
+                h - BOTTOM,
+                h - BOTTOM + 16.0,
+                fmt_tick(t)
+            );
+        }
+        let y_ticks = if log_y {
+            log_ticks(10f64.powf(y0), 10f64.powf(y1))
+        } else {
+            ticks(y0, y1)
+        };
+        for t in y_ticks {
+            let y = sy(t);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+                w - RIGHT,
+                LEFT - 6.0,
+                y + 4.0,
+                fmt_tick(t)
+            );
+        }
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{LEFT}" y="{TOP}" width="{:.1}" height="{:.1}" fill="none" stroke="black"/>"#,
+            w - LEFT - RIGHT,
+            h - TOP - BOTTOM
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            (LEFT + w - RIGHT) / 2.0,
+            h - 12.0,
+            escape(&self.x_label)
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#,
+            (TOP + h - BOTTOM) / 2.0,
+            (TOP + h - BOTTOM) / 2.0,
+            escape(&self.y_label)
+        );
+        if self.diagonal {
+            let lo = x0.max(if log_y { 10f64.powf(y0) } else { y0 });
+            let hi = x1.min(if log_y { 10f64.powf(y1) } else { y1 });
+            if hi > lo {
+                let _ = writeln!(
+                    svg,
+                    r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 4"/>"##,
+                    sx(lo),
+                    sy(lo),
+                    sx(hi),
+                    sy(hi)
+                );
+            }
+        }
+        // Curves, then the legend over them.
+        for c in &self.curves {
+            let color = COLORS[c.color % COLORS.len()];
+            let pts = c.points.iter().filter(finite);
+            if c.dots {
+                svg.push_str(&format!(r#"<g fill="{color}" fill-opacity="0.45">"#));
+                for &(x, y) in pts {
+                    let _ = write!(
+                        svg,
+                        r#"<circle cx="{:.1}" cy="{:.1}" r="2"/>"#,
+                        sx(x),
+                        sy(y)
+                    );
+                }
+                svg.push_str("</g>\n");
+            } else {
+                let pts: Vec<String> = pts
+                    .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+                    .collect();
+                let dash = if c.dashed {
+                    r#" stroke-dasharray="6 3""#
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    svg,
+                    r#"<polyline fill="none" stroke="{color}" stroke-width="1.5"{dash} points="{}"/>"#,
+                    pts.join(" ")
+                );
+            }
+        }
+        let entries: Vec<&Curve> = self.curves.iter().filter(|c| c.legend).collect();
+        let lx = w - RIGHT - 190.0;
+        let top = match self.legend {
+            Legend::TopRight => TOP + 8.0,
+            Legend::BottomRight => h - BOTTOM - 8.0 - 16.0 * entries.len() as f64,
+        };
+        if !entries.is_empty() {
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{:.1}" y="{top:.1}" width="184" height="{:.1}" fill="white" fill-opacity="0.85"/>"#,
+                lx - 4.0,
+                16.0 * entries.len() as f64 + 4.0
+            );
+        }
+        for (i, c) in entries.iter().enumerate() {
+            let color = COLORS[c.color % COLORS.len()];
+            let ly = top + 16.0 + 16.0 * i as f64;
+            let dash = if c.dashed {
+                r#" stroke-dasharray="6 3""#
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{lx:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="2"{dash}/><text x="{:.1}" y="{:.1}">{}</text>"#,
+                ly - 4.0,
+                lx + 20.0,
+                ly - 4.0,
+                lx + 26.0,
+                ly,
+                escape(&c.name)
+            );
+        }
+        svg.push_str("</svg>\n");
+        svg
+    }
+}
+
 /// An SVG document plotting `series` against shared axes, the y axis logarithmic when `log_y`.
 /// Non-finite points (and non-positive ones on a log axis) are skipped.
 pub fn line_plot(
@@ -75,124 +329,27 @@ pub fn line_plot(
     log_y: bool,
     series: &[Series<'_>],
 ) -> String {
-    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0);
-    let fy = |y: f64| if log_y { y.log10() } else { y };
-    let all: Vec<(f64, f64)> = series
-        .iter()
-        .flat_map(|s| s.points.iter().filter(finite).copied())
-        .collect();
-    let (mut x0, mut x1, mut y0, mut y1) = all.iter().fold(
-        (
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ),
-        |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(fy(y)), d.max(fy(y))),
-    );
-    if all.is_empty() {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
-    }
-    if x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
-    if y1 <= y0 {
-        y1 = y0 + 1.0;
-    }
-    let pad = (y1 - y0) * 0.05;
-    let (y0, y1) = (y0 - pad, y1 + pad);
-    let sx = |x: f64| LEFT + (x - x0) / (x1 - x0) * (W - LEFT - RIGHT);
-    let sy = |y: f64| H - BOTTOM - (fy(y) - y0) / (y1 - y0) * (H - TOP - BOTTOM);
-
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
-        W / 2.0,
-        escape(title)
-    );
-    // Axes and grid.
-    for t in ticks(x0, x1) {
-        let x = sx(t);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#ddd"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
-            TOP,
-            H - BOTTOM,
-            H - BOTTOM + 16.0,
-            fmt_tick(t)
-        );
-    }
-    let y_ticks = if log_y {
-        log_ticks(10f64.powf(y0), 10f64.powf(y1))
-    } else {
-        ticks(y0, y1)
-    };
-    for t in y_ticks {
-        let y = sy(t);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-            W - RIGHT,
-            LEFT - 6.0,
-            y + 4.0,
-            fmt_tick(t)
-        );
-    }
-    let _ = writeln!(
-        svg,
-        r#"<rect x="{LEFT}" y="{TOP}" width="{:.1}" height="{:.1}" fill="none" stroke="black"/>"#,
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 12.0,
-        escape(x_label)
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#,
-        (TOP + H - BOTTOM) / 2.0,
-        (TOP + H - BOTTOM) / 2.0,
-        escape(y_label)
-    );
-    // Curves and legend.
+    let mut chart = Chart::new(title, x_label, y_label);
+    chart.log_y = log_y;
     for (i, s) in series.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let pts: Vec<String> = s
-            .points
-            .iter()
-            .filter(finite)
-            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
-            .collect();
-        let _ = writeln!(
-            svg,
-            r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
-            pts.join(" ")
-        );
-        let ly = TOP + 16.0 + 16.0 * i as f64;
-        let lx = W - RIGHT - 170.0;
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{lx:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="2"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            ly - 4.0,
-            lx + 20.0,
-            ly - 4.0,
-            lx + 26.0,
-            ly,
-            escape(s.name)
-        );
+        chart = chart.line(s.name, s.points, i);
     }
-    svg.push_str("</svg>\n");
-    svg
+    chart.svg()
+}
+
+/// At most `max` points of a curve: every k-th, always keeping the first and the last.
+pub fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
+    if points.len() <= max.max(2) {
+        return points.to_vec();
+    }
+    let step = points.len().div_ceil(max.max(2) - 1);
+    let mut out: Vec<(f64, f64)> = points.iter().step_by(step).copied().collect();
+    if let (Some(last), Some(kept)) = (points.last(), out.last())
+        && kept != last
+    {
+        out.push(*last);
+    }
+    out
 }
 
 /// Moving average over `window` points (for noisy per-step losses).
@@ -244,6 +401,46 @@ mod tests {
         // x = 1 maps to the left edge, x = 4 to the right edge.
         assert!(pts.starts_with("60.0,"));
         assert!(pts.split(' ').next_back().unwrap().starts_with("620.0,"));
+    }
+
+    #[test]
+    fn chart_with_fixed_ranges_dots_diagonal_and_shared_legend() {
+        let a = [(0.0, 0.0), (0.5, 1.0), (1.0, 1.0)];
+        let mut c = Chart::new("roc", "fpr", "tpr");
+        c.x_range = Some((0.0, 1.0));
+        c.y_range = Some((0.0, 1.0));
+        c.diagonal = true;
+        c.legend = Legend::BottomRight;
+        c = c.line("seed 0", &a, 0);
+        c.curves.push(Curve {
+            name: "seed 1".into(),
+            points: &a,
+            color: 0,
+            dashed: true,
+            dots: true,
+            legend: false,
+        });
+        let svg = c.svg();
+        // The diagonal from (0,0) to (1,1): left-bottom to right-top corner of the plot area.
+        assert!(
+            svg.contains(r##"x1="60.0" y1="350.0" x2="620.0" y2="40.0" stroke="#999""##),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert_eq!(svg.matches(">seed ").count(), 1, "one legend entry");
+        // (0.5, 1.0) lies at the middle of the x axis and the top of the y axis.
+        assert!(svg.contains("340.0,40.0"), "{svg}");
+    }
+
+    #[test]
+    fn thin_keeps_the_ends_and_caps_the_count() {
+        let p: Vec<(f64, f64)> = (0..1001).map(|i| (i as f64, 0.0)).collect();
+        let t = thin(&p, 100);
+        assert!(t.len() <= 101, "{}", t.len());
+        assert_eq!(t.first(), p.first());
+        assert_eq!(t.last(), p.last());
+        assert_eq!(thin(&p[..5], 100).len(), 5);
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn evaluate_run(
     data.objective = spec.objective();
     let device = backend::device(&cfg.device, Precision::F32)?;
     let ev = score(&spec, &data, &run, split, cfg.batch_size, &device)?;
-    let metrics = ev.metrics;
+    let metrics = ev.metrics.clone();
     let unlabelled = ev.truth.iter().all(|l| *l == strand_data::Label::None);
     if predictions || unlabelled {
         let values = crate::run::predictions::point_values(&ev.preds, &data.card.labels)?;
@@ -84,6 +84,7 @@ pub fn evaluate_run(
         eprintln!("predictions: {} ({} records)", path.display(), ids.len());
     }
     if store {
+        crate::run::fit::write_outputs(&data, &run, split, &ev)?;
         scores
             .splits
             .insert(split.as_str().to_string(), metrics.clone());

@@ -377,14 +377,17 @@ impl Fit<'_> {
             if split == Split::Valid && !job.data.has_valid() {
                 continue;
             }
-            let m = job.data.evaluate(
+            let ev = job.data.evaluate_full(
                 &model,
                 split,
                 job.spec.input_format(),
                 cfg.batch_size,
                 &t.device,
             )?;
-            splits.insert(split.as_str().to_string(), m);
+            if split == job.data.card.eval_split {
+                write_outputs(job.data, job.run, split, &ev)?;
+            }
+            splits.insert(split.as_str().to_string(), ev.metrics);
         }
         let card = &job.data.card;
         Ok(Scores {
@@ -417,6 +420,31 @@ impl Fit<'_> {
             splits,
         })
     }
+}
+
+/// The per-record outputs of `split` ([`crate::run::outputs`]) into the run, for `strand
+/// report --format html`; nothing for a split without any label.
+pub fn write_outputs(
+    data: &TaskData,
+    run: &RunDir,
+    split: Split,
+    ev: &crate::run::task_data::SplitEvaluation,
+) -> Result<()> {
+    if ev.truth.iter().all(|l| *l == strand_data::Label::None) {
+        return Ok(());
+    }
+    let ids = data
+        .source
+        .records(split)?
+        .map(|r| r.map(|r| r.id))
+        .collect::<strand_data::Result<Vec<String>>>()?;
+    crate::run::outputs::write(
+        &run.path(&crate::run::outputs::file_name(split)),
+        &ids,
+        &ev.truth,
+        &ev.preds,
+        &data.card.labels,
+    )
 }
 
 /// Whether `dir` holds a run that `--resume` can continue, and from which checkpoint: `Ok(None)`

@@ -7,6 +7,7 @@ pub mod evaluate;
 mod finetune_tests;
 pub mod fit;
 pub mod model;
+pub mod outputs;
 pub mod predictions;
 pub mod run_dir;
 pub mod t5;

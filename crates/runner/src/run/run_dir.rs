@@ -1,6 +1,8 @@
 //! The run directory, the unit of record: `config.resolved.toml`, `model.json` (the sized model),
 //! `model.bpk` (best-on-valid weights, burn's burnpack format), `metrics.jsonl` (one line per
-//! step and per epoch) and `scores.json` (per split: every metric, plus what produced them).
+//! step and per epoch), `scores.json` (per split: every metric, plus what produced them) and
+//! `outputs.<split>.tsv` (per-record outputs and labels of the evaluation split, for the HTML
+//! report: [`crate::run::outputs`]).
 //!
 //! Run directories of a strand built on burn 0.21 hold `model.mpk` (MessagePack), which this
 //! strand cannot read: `strand eval` on one is an error naming that file.
@@ -40,7 +42,8 @@ fn is_strand_file(name: &str) -> bool {
         name,
         CONFIG | MODEL_SPEC | METRICS | SCORES | "checkpoints" | "model.mpk" | "model.bpk"
     ) || name.starts_with(".tmp")
-        || (name.starts_with("predictions") && name.ends_with(".tsv"))
+        || ((name.starts_with("predictions") || name.starts_with("outputs."))
+            && name.ends_with(".tsv"))
         || name == LOCK_FILE
 }
 
