@@ -41,6 +41,10 @@ pub enum DataError {
     #[error("{path}: {message}")]
     BadFile { path: PathBuf, message: String },
 
+    /// A file that could not be written for a reason other than I/O (an encoder's error).
+    #[error("{path}: {message}")]
+    Write { path: PathBuf, message: String },
+
     /// An interval that does not fit its reference sequence, or names a missing one.
     #[error("{path}: record {record}: {message}")]
     BadInterval {

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod card;
 pub mod corpus;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod lock;
 pub mod metrics;

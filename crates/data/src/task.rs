@@ -109,7 +109,7 @@ pub fn open(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
 }
 
 /// Opens a task spec with only the splits its publisher ships (nothing derived): what
-/// `strand data stats` counts and `strand data export` writes.
+/// `strand data stats` counts and `strand data export --format gb` writes.
 pub fn open_raw(spec: &str, opts: &OpenOptions) -> Result<Box<dyn Source>> {
     let parsed = TaskSpec::parse(spec)?;
     let raw: Box<dyn Source> = match &parsed {

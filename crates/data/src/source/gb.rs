@@ -106,8 +106,21 @@ mod tests {
         assert_eq!(r[1].seq, crate::seq::reverse_complement(&chr[..10]));
 
         // Exported, the native layout is preferred.
-        super::super::gb_native::export_native(src.as_ref(), &dir.path().join("gb"), "mini")
-            .unwrap();
+        let (raw, provenance) =
+            crate::export::open_for_export("gb/mini", &opts, crate::export::ExportFormat::Gb)
+                .unwrap();
+        let to_native = crate::export::ExportOptions {
+            format: crate::export::ExportFormat::Gb,
+            dataset: "mini".into(),
+            overwrite: false,
+        };
+        crate::export::export(
+            raw.as_ref(),
+            &provenance,
+            &dir.path().join("gb"),
+            &to_native,
+        )
+        .unwrap();
         assert_eq!(
             locate("mini", opts.data_dir.as_deref()).unwrap(),
             GbLocation::Native(dir.path().join("gb/mini"))

@@ -70,7 +70,7 @@ pub enum DataCommand {
     Stats(DataStatsArgs),
     /// Print the first records of a task.
     Head(DataHeadArgs),
-    /// Write a task in the Genomic Benchmarks native layout.
+    /// Write a task's splits for other tools: GB layout, FASTA, CSV, TSV or Parquet.
     Export(DataExportArgs),
 }
 
@@ -107,14 +107,49 @@ pub struct DataHeadArgs {
     pub split: String,
 }
 
+/// `strand data export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    /// Genomic Benchmarks native layout: `<split>/<class>/<id>.txt`.
+    Gb,
+    /// One FASTA per split, `>ID label=NAME label_index=I`.
+    Fasta,
+    /// One CSV per split: `id,sequence,label[,label_index]`.
+    Csv,
+    /// One TSV per split, the CSV's columns.
+    Tsv,
+    /// One Parquet file per split, the CSV's columns (cargo feature `parquet`, on by default).
+    Parquet,
+}
+
 #[derive(Debug, Args)]
 pub struct DataExportArgs {
     pub task: String,
     #[command(flatten)]
     pub loc: DataLocation,
-    /// Output root; the dataset goes to `<to>/<dataset>/<split>/<class>/<id>.txt`.
+    /// Output root; the dataset goes to `<to>/<name>/` (one file per split, `card.json`,
+    /// `split.json`; gb: `<to>/<name>/<split>/<class>/<id>.txt`).
     #[arg(long)]
     pub to: PathBuf,
+    #[arg(long, value_enum, default_value = "gb")]
+    pub format: ExportFormatArg,
+    /// Folder name under --to (default: the task's name, e.g. `ecoli`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replace a non-empty `<to>/<name>` (written beside it first, swapped in at the end).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Seed of the splits strand derives (as `train`'s `[split] seed`; train's default is its
+    /// training seed, 0 unless given).
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+    /// Fraction of the pool (or of train, when the publisher ships a test split) that becomes
+    /// the derived validation split; 0 derives none (GB: the publisher's train/test as they are).
+    #[arg(long)]
+    pub valid_frac: Option<f64>,
+    /// Fraction of the pool that becomes the derived test split, for tasks without one.
+    #[arg(long)]
+    pub test_frac: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -2,10 +2,11 @@
 
 mod stats;
 
-use crate::cli::args::{DataCommand, DataExportArgs, DataHeadArgs, DataLocation};
+use crate::cli::args::{DataCommand, DataExportArgs, DataHeadArgs, DataLocation, ExportFormatArg};
 use anyhow::Context;
 use std::str::FromStr;
-use strand_data::source::gb_native::export_native;
+use strand_data::export::{self, ExportFormat, ExportOptions};
+use strand_data::split::SplitPlan;
 use strand_data::{Label, OpenOptions, Split};
 
 pub fn run(cmd: DataCommand) -> anyhow::Result<()> {
@@ -59,19 +60,45 @@ fn head(args: DataHeadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes a classification task in the Genomic Benchmarks native layout.
+/// Writes a task's splits (derived ones included) in the chosen format.
 fn export(args: DataExportArgs) -> anyhow::Result<()> {
-    let source = strand_data::open_raw(&args.task, &options(&args.loc))?;
-    let dataset = args
-        .task
-        .rsplit('/')
-        .next()
-        .unwrap_or(&args.task)
-        .replace([':', '='], "_");
-    let summary = export_native(source.as_ref(), &args.to, &dataset)
+    let format = match args.format {
+        ExportFormatArg::Gb => ExportFormat::Gb,
+        ExportFormatArg::Fasta => ExportFormat::Fasta,
+        ExportFormatArg::Csv => ExportFormat::Csv,
+        ExportFormatArg::Tsv => ExportFormat::Tsv,
+        ExportFormatArg::Parquet => ExportFormat::Parquet,
+    };
+    let defaults = SplitPlan::default();
+    let mut opts = options(&args.loc);
+    opts.plan = SplitPlan {
+        seed: args.split_seed,
+        valid_frac: args.valid_frac.unwrap_or(defaults.valid_frac),
+        test_frac: args.test_frac.unwrap_or(defaults.test_frac),
+        fold: None,
+    };
+    let (source, provenance) = export::open_for_export(&args.task, &opts, format)?;
+    let export_opts = ExportOptions {
+        format,
+        dataset: args
+            .name
+            .unwrap_or_else(|| export::dataset_name(&args.task)),
+        overwrite: args.overwrite,
+    };
+    let summary = export::export(source.as_ref(), &provenance, &args.to, &export_opts)
         .with_context(|| format!("exporting {}", args.task))?;
-    for (split, class, n) in &summary.counts {
-        println!("{split}\t{class}\t{n}");
+    for s in &summary.manifest.splits {
+        let made = if s.derived { " (derived)" } else { "" };
+        println!("{}\t{}\t{} records{made}", s.split, s.file, s.records);
+        for (class, n) in &s.classes {
+            println!("{}\t{class}\t{n}", s.split);
+        }
+    }
+    if let Some(plan) = &summary.manifest.split_plan {
+        println!(
+            "derived splits: seed {}, valid {}, test {} (recorded in split.json)",
+            plan.seed, plan.valid_frac, plan.test_frac
+        );
     }
     println!("wrote {}", summary.dir.display());
     Ok(())
