@@ -23,7 +23,10 @@ and the check that transformers loads a `strand export --format hf` directory.
 with `AutoTokenizer` when tokenizer.json is there), scores the sequences of STRAND_PREDICT_TSV's
 FASTA (`<tsv>.fa` beside it) as strand's text-to-text head does (softmax over the label ids listed
 in EXPORT_DIR/labels/tokenizer.json), compares with strand's `p_*` columns and writes the result
-to tests/fixtures/hf-tiny-t5/export_check.json.
+to tests/fixtures/hf-tiny-t5/export_check.json. strand crops inputs to the run's `max_len`
+(longest training sequence + `</s>`), transformers does not: give sequences within it. Recorded
+run (2026-12-02): a run fine-tuned 2 steps from the fixture on two 30-bp classes "0"/"1", exported,
+4 sequences of 4-31 bp: max |Δp| 1.2e-7.
 
 Tested with torch 2.15, transformers 5.24, tokenizers 0.22.
 """
@@ -100,6 +103,7 @@ def model() -> T5ForConditionalGeneration:
         dropout_rate=0.0,
         feed_forward_proj="gated-gelu",
         decoder_start_token_id=0,
+        tie_word_embeddings=False,  # also sets scale_decoder_outputs = False
     )
     # transformers 5 ties every T5 in __post_init__; set the field back for a separate lm_head
     # (see scripts/t5_reference.py).

@@ -151,9 +151,19 @@ impl T5Config {
         };
         refuse_unrepresentable(&json, feed_forward_proj).map_err(err)?;
         let num_layers = size("num_layers", None)?;
-        let tie = match flag("scale_decoder_outputs")? {
-            Some(scale) => scale,
-            None => flag("tie_word_embeddings")?.unwrap_or(true),
+        let tie = match (flag("scale_decoder_outputs")?, flag("tie_word_embeddings")?) {
+            // transformers 5 keeps a separate lm_head.weight of the checkpoint and still scales
+            // the decoder output by d_model^-0.5: strand's untied head is never scaled.
+            (Some(true), Some(false)) => {
+                return Err(err(
+                    "scale_decoder_outputs is true with tie_word_embeddings false \
+                     (a separate LM head on scaled decoder states), which strand cannot \
+                     represent"
+                        .into(),
+                ));
+            }
+            (Some(scale), _) => scale,
+            (None, tie) => tie.unwrap_or(true),
         };
         Ok(T5Config::new(size("vocab_size", None)?)
             .with_d_model(size("d_model", None)?)
@@ -489,6 +499,10 @@ mod tests {
             (r#""pad_token_id": 3"#, "pad_token_id"),
             (r#""decoder_start_token_id": 2"#, "decoder_start_token_id"),
             (r#""eos_token_id": [1, 5]"#, "eos_token_id"),
+            (
+                r#""scale_decoder_outputs": true, "tie_word_embeddings": false"#,
+                "scale_decoder_outputs",
+            ),
         ] {
             let text = format!("{{{BASE}, {extra}}}");
             let e = T5Config::from_hf_json(&text, "c.json")
