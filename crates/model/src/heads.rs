@@ -22,7 +22,7 @@ pub mod text;
 
 pub use bins::LabelBins;
 pub use pooled::{T5Encoder, T5Pooled, T5Probe, masked_mean};
-pub use text::{T5TextToText, extend_vocab};
+pub use text::{LabelVocab, T5TextToText, extend_vocab};
 
 use burn::config::Config;
 use burn::module::Module;
@@ -107,6 +107,10 @@ pub struct T5HeadConfig {
     /// Text-to-text on a regression task: the bins that turn values into label tokens.
     #[config(default = "None")]
     pub bins: Option<LabelBins>,
+    /// Text-to-text with label tokens already in the vocabulary (`--label-vocab`): their ids;
+    /// `None`: label tokens appended after the tokenizer's ids.
+    #[config(default = "None")]
+    pub label_vocab: Option<LabelVocab>,
 }
 
 impl T5HeadConfig {
@@ -152,6 +156,7 @@ impl T5HeadConfig {
             kind,
             objective,
             bins,
+            label_vocab: None,
         };
         config.validate()?;
         Ok(config)
@@ -198,16 +203,67 @@ impl T5HeadConfig {
             (k, _) if self.bins.is_some() => Err(HeadError::Config(format!(
                 "label bins are only used by the text_to_text head, not {k}"
             ))),
+            (k, _) if self.label_vocab.is_some() => Err(HeadError::Config(format!(
+                "a label vocabulary is only used by the text_to_text head, not {k}"
+            ))),
             _ => Ok(()),
-        }
+        }?;
+        self.validate_label_vocab()
     }
 
-    /// Ids of the text-to-text label tokens (`vocab_size .. vocab_size + n_out`); empty for the
-    /// other heads.
-    pub fn label_ids(&self) -> std::ops::Range<usize> {
-        match self.kind {
-            HeadKind::TextToText => self.t5.vocab_size..self.t5.vocab_size + self.n_out(),
-            _ => 0..0,
+    /// A label vocabulary names one id per label, distinct and inside the vocabulary.
+    fn validate_label_vocab(&self) -> Result<(), HeadError> {
+        let Some(v) = &self.label_vocab else {
+            return Ok(());
+        };
+        let n = self.n_out();
+        if v.ids.len() != n || v.names.len() != n {
+            return Err(HeadError::Config(format!(
+                "the label vocabulary has {} ids and {} names for {n} labels",
+                v.ids.len(),
+                v.names.len()
+            )));
+        }
+        if let Some((k, id)) = v
+            .ids
+            .iter()
+            .enumerate()
+            .find(|(_, id)| **id as usize >= self.t5.vocab_size)
+        {
+            return Err(HeadError::Config(format!(
+                "label token {:?} has id {id}, outside the model's vocabulary of {}",
+                v.names[k], self.t5.vocab_size
+            )));
+        }
+        if let Some(k) = (1..n).find(|&k| v.ids[..k].contains(&v.ids[k])) {
+            return Err(HeadError::Config(format!(
+                "label tokens {:?} share id {}",
+                v.names[k], v.ids[k]
+            )));
+        }
+        Ok(())
+    }
+
+    /// This configuration reading its labels from tokens already in the vocabulary.
+    ///
+    /// # Errors
+    /// [`HeadError::Config`] when the head is not text-to-text, the counts differ from the
+    /// labels', or an id is outside the vocabulary or repeated.
+    pub fn using_label_vocab(mut self, vocab: LabelVocab) -> Result<Self, HeadError> {
+        self.label_vocab = Some(vocab);
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Ids of the text-to-text label tokens, in label order: the label vocabulary's, else
+    /// `vocab_size .. vocab_size + n_out` (appended); empty for the other heads.
+    pub fn label_ids(&self) -> Vec<usize> {
+        match (self.kind, &self.label_vocab) {
+            (HeadKind::TextToText, Some(v)) => v.ids.iter().map(|&i| i as usize).collect(),
+            (HeadKind::TextToText, None) => {
+                (self.t5.vocab_size..self.t5.vocab_size + self.n_out()).collect()
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -255,11 +311,16 @@ impl T5HeadConfig {
         }
         let n_out = self.n_out();
         Ok(match self.kind {
-            HeadKind::TextToText => T5Head::TextToText(T5TextToText {
-                t5: extend_vocab(pretrained, n_out, device),
-                first_label: vocab,
-                n_labels: n_out,
-            }),
+            HeadKind::TextToText => {
+                let t5 = match self.label_vocab {
+                    Some(_) => pretrained,
+                    None => extend_vocab(pretrained, n_out, device),
+                };
+                T5Head::TextToText(T5TextToText {
+                    t5,
+                    label_ids: self.label_ids(),
+                })
+            }
             kind => {
                 let encoder = T5Encoder {
                     shared: pretrained.shared,

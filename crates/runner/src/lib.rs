@@ -6,6 +6,7 @@
 //!
 //! - [`cli`]: one file per command: arguments → a library call → printing.
 //! - [`sweep`], [`bench`], [`report`]: grids of runs, step timing, score tables.
+//! - [`export`]: a strand T5 as a Hugging Face model directory.
 //! - [`infer`], [`interpret`]: using a finished run: predictions for new sequences, regions and
 //!   variants; per-base attributions and sequence logos.
 //! - [`run`]: supervised runs (task data, the epoch loop, evaluation, run directories) and
@@ -19,6 +20,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod export;
 pub mod infer;
 pub mod interpret;
 pub mod pretrain;

@@ -147,11 +147,11 @@ fn text_to_text_equals_first_decoder_step_logits_at_the_label_ids() {
     let device = plain();
     device.seed(5);
     let config = T5HeadConfig::for_task(tiny(), HeadKind::TextToText, Some(5), None).unwrap();
-    assert_eq!(config.label_ids(), VOCAB..VOCAB + 5);
+    assert_eq!(config.label_ids(), (VOCAB..VOCAB + 5).collect::<Vec<_>>());
     let T5Head::TextToText(head) = config.init(&device) else {
         panic!("not a text-to-text head")
     };
-    assert_eq!(head.label_ids(), VOCAB..VOCAB + 5);
+    assert_eq!(head.label_ids(), (VOCAB..VOCAB + 5).collect::<Vec<_>>());
     assert_eq!(head.t5.vocab_size(), VOCAB + 5);
     let b = batch(&ROWS, 8, &device);
     let out = head.forward(&b);
@@ -229,7 +229,7 @@ fn config_validation_and_round_trip() {
     assert!("linear".parse::<HeadKind>().is_err());
     let pooled = T5HeadConfig::for_task(tiny(), HeadKind::Probe, None, None).unwrap();
     assert_eq!(pooled.objective, Objective::Regression);
-    assert_eq!(pooled.label_ids(), 0..0);
+    assert!(pooled.label_ids().is_empty());
 }
 
 /// Targets for `config`'s objective on the four rows.
@@ -350,4 +350,51 @@ fn one_hot_inputs_give_the_token_outputs_of_every_head() {
         let d = max_abs_diff(want, got);
         assert!(d < 1e-5, "{}: {d}", config.kind);
     }
+}
+
+#[test]
+fn a_label_vocabulary_reads_its_ids_without_extending_the_vocabulary() {
+    let device = plain();
+    device.seed(6);
+    let ids = vec![VOCAB as u32 - 1, 104, VOCAB as u32 - 3];
+    let vocab = LabelVocab {
+        ids: ids.clone(),
+        names: vec!["0".into(), "1".into(), "2".into()],
+    };
+    let config = T5HeadConfig::for_task(tiny(), HeadKind::TextToText, Some(3), None)
+        .unwrap()
+        .using_label_vocab(vocab.clone())
+        .unwrap();
+    let T5Head::TextToText(head) = config.init(&device) else {
+        panic!("not a text-to-text head")
+    };
+    assert_eq!(head.t5.vocab_size(), VOCAB);
+    let b = batch(&ROWS, 8, &device);
+    let out = head.forward(&b);
+    let dec = Tensor::<2, Int>::zeros([4, 1], &device);
+    let full = head
+        .t5
+        .forward(b.tokens.clone(), b.mask.clone().int(), dec, None);
+    let want: Vec<Tensor<2>> = ids
+        .iter()
+        .map(|&i| full.clone().narrow(2, i as usize, 1).reshape([4, 1]))
+        .collect();
+    assert!(max_abs_diff(out, Tensor::cat(want, 1)) < 1e-6);
+    // Wrong count, id outside the vocabulary, repeated id, wrong head: errors.
+    let two = T5HeadConfig::for_task(tiny(), HeadKind::TextToText, Some(2), None).unwrap();
+    assert!(two.using_label_vocab(vocab.clone()).is_err());
+    let three = T5HeadConfig::for_task(tiny(), HeadKind::TextToText, Some(3), None).unwrap();
+    let mut outside = vocab.clone();
+    outside.ids[0] = VOCAB as u32;
+    let e = three
+        .clone()
+        .using_label_vocab(outside)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("outside"), "{e}");
+    let mut repeated = vocab.clone();
+    repeated.ids[2] = repeated.ids[0];
+    assert!(three.using_label_vocab(repeated).is_err());
+    let pooled = T5HeadConfig::for_task(tiny(), HeadKind::Pooled, Some(3), None).unwrap();
+    assert!(pooled.using_label_vocab(vocab).is_err());
 }

@@ -8,9 +8,14 @@
 //! ordinal level − min, or regression bin) being id `V + k`. No tokenizer ever produces an id
 //! `≥ V`, so label tokens cannot collide with sequence tokens, special tokens or the span-corruption
 //! sentinels. [`extend_vocab`] appends the rows to the shared embedding and (untied) LM head.
+//!
+//! A model that already has label tokens (a Hugging Face T5 fine-tuned with an output vocabulary,
+//! as GUANinE's `t5_baseline` with `t5_regression_vocab`) keeps its vocabulary: a [`LabelVocab`]
+//! names the ids of its label tokens, in label order, anywhere in the vocabulary.
 
 use burn::module::Module;
-use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
+use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 
 use crate::classifier::{SequenceModel, TokenBatch};
 use crate::t5::T5Model;
@@ -19,19 +24,30 @@ use crate::tokenize::PAD;
 /// T5 encoder–decoder whose output is the first decoder step's logits at the label tokens.
 #[derive(Module, Debug)]
 pub struct T5TextToText {
-    /// The model, vocabulary already extended by the label tokens.
+    /// The model, its vocabulary holding the label tokens.
     pub t5: T5Model,
-    /// Id of label token 0 (= the tokenizer's vocabulary size).
-    pub first_label: usize,
-    /// Number of label tokens.
-    pub n_labels: usize,
+    /// Id of label token k, in label order (appended tokens: `V .. V + n_labels`); set by the
+    /// head's config, not stored with the weights.
+    #[module(skip)]
+    pub label_ids: Vec<usize>,
 }
 
 impl T5TextToText {
-    /// Ids of the label tokens, `first_label .. first_label + n_labels`.
-    pub fn label_ids(&self) -> std::ops::Range<usize> {
-        self.first_label..self.first_label + self.n_labels
+    /// Ids of the label tokens, in label order.
+    pub fn label_ids(&self) -> &[usize] {
+        &self.label_ids
     }
+}
+
+/// Label tokens that are already part of a model's vocabulary: label k is token `ids[k]`, whose
+/// text is `names[k]` (e.g. `"3"` for ordinal level 3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelVocab {
+    /// Vocabulary id of each label, in label order.
+    pub ids: Vec<u32>,
+    /// Text of each label token.
+    pub names: Vec<String>,
 }
 
 impl T5TextToText {
@@ -58,9 +74,10 @@ impl T5TextToText {
         let device = enc.device();
         let start = Tensor::<2, Int>::full([b, 1], PAD as i64, &device);
         let logits = self.t5.decode(start, None, enc, mask); // [b, 1, vocab]
-        logits
-            .narrow(2, self.first_label, self.n_labels)
-            .reshape([b, self.n_labels])
+        let ids: Vec<i64> = self.label_ids().iter().map(|&i| i as i64).collect();
+        let n = ids.len();
+        let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &device);
+        logits.select(2, ids).reshape([b, n])
     }
 }
 
@@ -77,7 +94,7 @@ impl SequenceModel for T5TextToText {
     }
 
     fn n_out(&self) -> usize {
-        self.n_labels
+        self.label_ids().len()
     }
 }
 

@@ -22,6 +22,7 @@ use super::ff::{T5DenseReluDense, T5FeedForwardIn, T5GatedIn};
 use super::model::T5Model;
 use super::norm::T5LayerNorm;
 use super::stack::T5Stack;
+use crate::tokenize::{EOS, PAD};
 
 /// Why a checkpoint could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +92,12 @@ impl T5Config {
     /// choice as `scale_decoder_outputs`, which wins when present. Only the `gated-gelu` and
     /// `relu` feed-forwards exist here.
     ///
+    /// What strand cannot represent is refused, naming the key: a `model_type` other than `t5`,
+    /// `architectures` without `T5ForConditionalGeneration`, `is_encoder_decoder: false`, a
+    /// `dense_act_fn` / `is_gated_act` that disagrees with `feed_forward_proj` (strand's gated
+    /// feed-forward is tanh-GELU, `gelu_new`), and pad / decoder start ids other than 0 or an eos
+    /// id other than 1 (strand's batching and decoding use those ids).
+    ///
     /// ```
     /// use strand_model::t5::{FeedForwardProj, T5Config};
     /// let json = r#"{"vocab_size": 32128, "d_model": 512, "d_kv": 64, "num_heads": 6,
@@ -142,10 +149,21 @@ impl T5Config {
                 )));
             }
         };
+        refuse_unrepresentable(&json, feed_forward_proj).map_err(err)?;
         let num_layers = size("num_layers", None)?;
-        let tie = match flag("scale_decoder_outputs")? {
-            Some(scale) => scale,
-            None => flag("tie_word_embeddings")?.unwrap_or(true),
+        let tie = match (flag("scale_decoder_outputs")?, flag("tie_word_embeddings")?) {
+            // transformers 5 keeps a separate lm_head.weight of the checkpoint and still scales
+            // the decoder output by d_model^-0.5: strand's untied head is never scaled.
+            (Some(true), Some(false)) => {
+                return Err(err(
+                    "scale_decoder_outputs is true with tie_word_embeddings false \
+                     (a separate LM head on scaled decoder states), which strand cannot \
+                     represent"
+                        .into(),
+                ));
+            }
+            (Some(scale), _) => scale,
+            (None, tie) => tie.unwrap_or(true),
         };
         Ok(T5Config::new(size("vocab_size", None)?)
             .with_d_model(size("d_model", None)?)
@@ -165,6 +183,72 @@ impl T5Config {
             .with_tie_word_embeddings(tie)
             .with_feed_forward_proj(feed_forward_proj))
     }
+}
+
+/// `Err(message naming the key)` for a `config.json` value strand's T5 cannot reproduce.
+fn refuse_unrepresentable(json: &serde_json::Value, ff: FeedForwardProj) -> Result<(), String> {
+    let text = |key: &str| json.get(key).and_then(|v| v.as_str());
+    if let Some(t) = text("model_type")
+        && t != "t5"
+    {
+        return Err(format!(
+            "model_type `{t}` is not supported (strand reads `t5` configs)"
+        ));
+    }
+    if let Some(list) = json.get("architectures").and_then(|v| v.as_array())
+        && !list
+            .iter()
+            .any(|a| a.as_str() == Some("T5ForConditionalGeneration"))
+    {
+        return Err(format!(
+            "architectures {} has no T5ForConditionalGeneration (strand needs the \
+             encoder–decoder with its LM head)",
+            serde_json::Value::Array(list.clone())
+        ));
+    }
+    if json.get("is_encoder_decoder").and_then(|v| v.as_bool()) == Some(false) {
+        return Err("is_encoder_decoder is false (strand's T5 is an encoder–decoder)".into());
+    }
+    let (act, gated) = match ff {
+        FeedForwardProj::GatedGelu => ("gelu_new", true),
+        FeedForwardProj::Relu => ("relu", false),
+    };
+    if let Some(a) = text("dense_act_fn")
+        && a != act
+    {
+        return Err(format!(
+            "dense_act_fn `{a}` with feed_forward_proj {ff:?} is not supported (strand uses \
+             `{act}` there)"
+        ));
+    }
+    if let Some(g) = json.get("is_gated_act").and_then(|v| v.as_bool())
+        && g != gated
+    {
+        return Err(format!(
+            "is_gated_act {g} disagrees with feed_forward_proj {ff:?}"
+        ));
+    }
+    for (key, want) in [
+        ("pad_token_id", PAD),
+        ("decoder_start_token_id", PAD),
+        ("eos_token_id", EOS),
+    ] {
+        let Some(v) = json.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let id = v
+            .as_u64()
+            .or_else(|| match v.as_array().map(Vec::as_slice) {
+                Some([one]) => one.as_u64(),
+                _ => None,
+            });
+        if id != Some(u64::from(want)) {
+            return Err(format!(
+                "{key} is {v}; strand's T5 uses {want} (pad and decoder start 0, eos 1)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl T5Model {
@@ -395,4 +479,48 @@ fn stack(ctx: &Loader<'_>, old: T5Stack, prefix: &str) -> Result<T5Stack, HfLoad
         dropout: old.dropout,
         is_decoder: old.is_decoder,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#""vocab_size": 48, "d_model": 32, "d_kv": 16, "num_heads": 2,
+        "d_ff": 64, "num_layers": 2, "feed_forward_proj": "gated-gelu""#;
+
+    #[test]
+    fn unrepresentable_configs_are_refused_naming_the_key() {
+        for (extra, key) in [
+            (r#""model_type": "mt5""#, "model_type"),
+            (r#""architectures": ["T5EncoderModel"]"#, "architectures"),
+            (r#""is_encoder_decoder": false"#, "is_encoder_decoder"),
+            (r#""dense_act_fn": "gelu""#, "dense_act_fn"),
+            (r#""is_gated_act": false"#, "is_gated_act"),
+            (r#""pad_token_id": 3"#, "pad_token_id"),
+            (r#""decoder_start_token_id": 2"#, "decoder_start_token_id"),
+            (r#""eos_token_id": [1, 5]"#, "eos_token_id"),
+            (
+                r#""scale_decoder_outputs": true, "tie_word_embeddings": false"#,
+                "scale_decoder_outputs",
+            ),
+        ] {
+            let text = format!("{{{BASE}, {extra}}}");
+            let e = T5Config::from_hf_json(&text, "c.json")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("c.json: ") && e.contains(key), "{extra}: {e}");
+        }
+        let ok = format!(
+            r#"{{{BASE}, "model_type": "t5", "dense_act_fn": "gelu_new", "is_gated_act": true,
+            "eos_token_id": 1, "pad_token_id": 0, "decoder_start_token_id": 0,
+            "architectures": ["T5ForConditionalGeneration"]}}"#
+        );
+        T5Config::from_hf_json(&ok, "c.json").unwrap();
+        let e = T5Config::from_hf_json(
+            &format!(r#"{{{BASE}, "feed_forward_proj": "gated-silu"}}"#)
+                .replace(r#""feed_forward_proj": "gated-gelu", "#, ""),
+            "c.json",
+        );
+        assert!(e.is_err());
+    }
 }

@@ -28,6 +28,7 @@ pub mod block;
 pub mod config;
 pub mod ff;
 pub mod hf;
+pub mod hf_export;
 pub mod init;
 pub mod model;
 pub mod norm;

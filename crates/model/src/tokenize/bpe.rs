@@ -164,6 +164,11 @@ impl BpeTokenizer {
         })
     }
 
+    /// The `tokenizer.json` bytes.
+    pub fn json(&self) -> &[u8] {
+        &self.json
+    }
+
     /// SHA-256 (hex) of the `tokenizer.json` bytes.
     pub fn sha256(&self) -> &str {
         &self.sha256

@@ -1,8 +1,9 @@
-//! Tokenizers: one trait, three kinds (single nucleotide, k-mer, BPE), shared special tokens.
+//! Tokenizers: one trait, three kinds of strand's own (single nucleotide, k-mer, BPE) with shared
+//! special tokens, and Hugging Face `tokenizer.json` files as they are ([`hf`], ids of the file).
 //!
 //! # Fixed ids
 //!
-//! Every kind reserves the same ids at the start of its vocabulary:
+//! Every kind of strand's own reserves the same ids at the start of its vocabulary:
 //!
 //! | id | token |
 //! |---:|---|
@@ -17,6 +18,8 @@
 //! of [`Tokenizer::encode`].
 
 pub mod bpe;
+pub mod hf;
+pub mod hf_export;
 pub mod kmer;
 pub mod nucleotide;
 pub mod spec;
@@ -72,6 +75,8 @@ pub enum TokenizerSpec {
     Kmer { k: usize, stride: usize },
     /// BPE trained with the `tokenizers` crate; `sha256` of its `tokenizer.json`.
     Bpe { vocab_size: usize, sha256: String },
+    /// A Hugging Face `tokenizer.json` (`hf:PATH`); `sha256` of its bytes.
+    Hf { vocab_size: usize, sha256: String },
 }
 
 /// Turns a normalised `ACGTN` sequence into token ids.

@@ -1,12 +1,14 @@
 //! Choosing, building and comparing tokenizers.
 //!
-//! - [`TokenizerChoice`] is what a user writes (`nucleotide`, `kmer:K[:STRIDE]`, `bpe:PATH`);
+//! - [`TokenizerChoice`] is what a user writes (`nucleotide`, `kmer:K[:STRIDE]`, `bpe:PATH`,
+//!   `hf:PATH` for a Hugging Face `tokenizer.json` or a model directory holding one);
 //!   [`TokenizerChoice::build`] turns it into a tokenizer.
 //! - [`TokenizerSpec`] (in [`super`]) is what a tokenizer *is* (kind, k, stride, vocabulary size
-//!   and SHA-256 of a BPE `tokenizer.json`); it is stored in every checkpoint (JSON, see
+//!   and SHA-256 of a BPE or Hugging Face `tokenizer.json`); it is stored in every checkpoint (JSON, see
 //!   [`TokenizerSpec::to_json`]) and compared on load with [`check_compatible`].
 
 use super::bpe::BpeTokenizer;
+use super::hf::HfTokenizer;
 use super::kmer::KmerTokenizer;
 use super::nucleotide::NucleotideTokenizer;
 use super::{Tokenizer, TokenizerSpec};
@@ -22,7 +24,8 @@ pub enum TokenizeError {
     Invalid(String),
     /// A tokenizer string that does not parse.
     #[error(
-        "bad tokenizer `{text}`: {reason} (expected `nucleotide`, `kmer:K[:STRIDE]` or `bpe:PATH`)"
+        "bad tokenizer `{text}`: {reason} (expected `nucleotide`, `kmer:K[:STRIDE]`, `bpe:PATH` or \
+         `hf:PATH`)"
     )]
     Parse { text: String, reason: String },
     /// Reading or writing a file.
@@ -35,6 +38,9 @@ pub enum TokenizeError {
     /// A `tokenizer.json` that cannot be used (not parseable, wrong reserved ids…).
     #[error("BPE tokenizer {path}: {reason}")]
     Bpe { path: PathBuf, reason: String },
+    /// A Hugging Face `tokenizer.json` that strand cannot use as a T5 input tokenizer.
+    #[error("Hugging Face tokenizer {path}: {reason}")]
+    Hf { path: PathBuf, reason: String },
     /// Training a BPE tokenizer failed.
     #[error("BPE training failed: {0}")]
     Training(String),
@@ -58,6 +64,8 @@ pub enum TokenizerChoice {
     Kmer { k: usize, stride: usize },
     /// `bpe:PATH` to a `tokenizer.json`.
     Bpe { path: PathBuf },
+    /// `hf:PATH` to a Hugging Face `tokenizer.json`, or a directory holding one.
+    Hf { path: PathBuf },
 }
 
 impl FromStr for TokenizerChoice {
@@ -101,6 +109,12 @@ impl FromStr for TokenizerChoice {
             ("bpe", _) => Err(err(
                 "`bpe` needs the path of a tokenizer.json, as in `bpe:tokenizer.json`",
             )),
+            ("hf", Some(p)) if !p.is_empty() => Ok(TokenizerChoice::Hf {
+                path: PathBuf::from(p),
+            }),
+            ("hf", _) => Err(err(
+                "`hf` needs a tokenizer.json or a directory holding one, as in `hf:t5_baseline`",
+            )),
             _ => Err(err(&format!("unknown kind `{kind}`"))),
         }
     }
@@ -112,6 +126,7 @@ impl fmt::Display for TokenizerChoice {
             TokenizerChoice::Nucleotide => write!(f, "nucleotide"),
             TokenizerChoice::Kmer { k, stride } => write!(f, "kmer:{k}:{stride}"),
             TokenizerChoice::Bpe { path } => write!(f, "bpe:{}", path.display()),
+            TokenizerChoice::Hf { path } => write!(f, "hf:{}", path.display()),
         }
     }
 }
@@ -123,6 +138,7 @@ pub enum AnyTokenizer {
     Nucleotide(NucleotideTokenizer),
     Kmer(KmerTokenizer),
     Bpe(Box<BpeTokenizer>),
+    Hf(Box<HfTokenizer>),
 }
 
 impl AnyTokenizer {
@@ -132,6 +148,7 @@ impl AnyTokenizer {
             AnyTokenizer::Nucleotide(_) => (0..seq.len()).map(|i| (i, i + 1)).collect(),
             AnyTokenizer::Kmer(t) => t.token_spans(seq.len()),
             AnyTokenizer::Bpe(t) => t.encode_with_spans(seq).1,
+            AnyTokenizer::Hf(t) => t.encode_with_spans(seq).1,
         }
     }
 
@@ -139,6 +156,7 @@ impl AnyTokenizer {
     pub fn encode_with_spans(&self, seq: &[u8]) -> (Vec<u32>, Vec<(usize, usize)>) {
         match self {
             AnyTokenizer::Bpe(t) => t.encode_with_spans(seq),
+            AnyTokenizer::Hf(t) => t.encode_with_spans(seq),
             _ => (self.encode(seq), self.token_spans(seq)),
         }
     }
@@ -153,6 +171,7 @@ impl AnyTokenizer {
             AnyTokenizer::Nucleotide(t) => t,
             AnyTokenizer::Kmer(t) => t,
             AnyTokenizer::Bpe(t) => t.as_ref(),
+            AnyTokenizer::Hf(t) => t.as_ref(),
         }
     }
 }
@@ -181,13 +200,14 @@ impl TokenizerChoice {
                 AnyTokenizer::Kmer(KmerTokenizer::new(*k, *stride)?)
             }
             TokenizerChoice::Bpe { path } => AnyTokenizer::Bpe(Box::new(BpeTokenizer::load(path)?)),
+            TokenizerChoice::Hf { path } => AnyTokenizer::Hf(Box::new(HfTokenizer::load(path)?)),
         })
     }
 }
 
 impl TokenizerSpec {
-    /// Rebuilds the tokenizer a spec describes. BPE needs its `tokenizer.json` (`bpe_file`), whose
-    /// SHA-256 must equal the spec's.
+    /// Rebuilds the tokenizer a spec describes. BPE and Hugging Face tokenizers need their
+    /// `tokenizer.json` (`bpe_file`), whose SHA-256 must equal the spec's.
     pub fn build(&self, bpe_file: Option<&Path>) -> Result<AnyTokenizer, TokenizeError> {
         match self {
             TokenizerSpec::Nucleotide => Ok(AnyTokenizer::Nucleotide(NucleotideTokenizer)),
@@ -203,6 +223,17 @@ impl TokenizerSpec {
                 let t = BpeTokenizer::load(path)?;
                 check_compatible(self, &t.spec())?;
                 Ok(AnyTokenizer::Bpe(Box::new(t)))
+            }
+            TokenizerSpec::Hf { .. } => {
+                let path = bpe_file.ok_or_else(|| {
+                    TokenizeError::Invalid(
+                        "a Hugging Face tokenizer spec needs its tokenizer.json to be rebuilt"
+                            .into(),
+                    )
+                })?;
+                let t = HfTokenizer::load(path)?;
+                check_compatible(self, &t.spec())?;
+                Ok(AnyTokenizer::Hf(Box::new(t)))
             }
         }
     }
@@ -225,6 +256,9 @@ impl fmt::Display for TokenizerSpec {
             TokenizerSpec::Kmer { k, stride } => write!(f, "kmer:{k}:{stride}"),
             TokenizerSpec::Bpe { vocab_size, sha256 } => {
                 write!(f, "bpe (vocab {vocab_size}, sha256 {sha256})")
+            }
+            TokenizerSpec::Hf { vocab_size, sha256 } => {
+                write!(f, "hf (vocab {vocab_size}, sha256 {sha256})")
             }
         }
     }
@@ -277,6 +311,7 @@ mod tests {
             "kmer:6:7",
             "kmer:6:1:2",
             "bpe:",
+            "hf:",
             "word",
             "nucleotide:3",
         ] {

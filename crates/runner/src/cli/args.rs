@@ -39,6 +39,9 @@ pub enum Command {
     /// Score new sequences (FASTA, CSV/TSV, BED regions, stdin) or variants (VCF) with a
     /// finished run.
     Predict(PredictArgs),
+    /// Write a run or pretraining checkpoint in another framework's format (`--format hf`: a
+    /// Hugging Face T5 directory).
+    Export(crate::cli::export::ExportArgs),
     /// What a finished run looks at: in-silico mutagenesis or gradient × input per base, as a
     /// TSV and one SVG sequence logo per sequence.
     Interpret(crate::cli::interpret::InterpretArgs),
@@ -197,11 +200,53 @@ pub struct TrainArgs {
     pub skip_nonfinite: bool,
 }
 
+/// `--init hf:DIR` for `strand eval` and `strand predict`: score a published Hugging Face T5 as
+/// it is (text-to-text through its output vocabulary) instead of a strand run.
+#[derive(Debug, Clone, Args)]
+pub struct HfInitArgs {
+    /// A local snapshot of a Hugging Face T5 model repository (`hf:DIR`), scored as published.
+    #[arg(long, value_name = "hf:DIR", conflicts_with = "run")]
+    pub init: Option<PathBuf>,
+    /// With --init: the task whose labels the model emits (e.g. `guanine/dnase_propensity`).
+    #[arg(long, requires = "init")]
+    pub task: Option<String>,
+    /// With --init: the head (only `text`, the model's own LM head).
+    #[arg(long, requires = "init")]
+    pub head: Option<String>,
+    /// With --init: the output vocabulary naming the label tokens (`hf:DIR`).
+    #[arg(long, value_name = "hf:DIR", requires = "init")]
+    pub label_vocab: Option<PathBuf>,
+}
+
+impl HfInitArgs {
+    /// The experiment these flags describe (`None` without --init).
+    pub fn experiment(&self, loc: Option<&DataLocation>) -> Option<ExperimentConfig> {
+        let init = self.init.clone()?;
+        Some(ExperimentConfig {
+            task: self.task.clone(),
+            init: Some(init),
+            head: Some(self.head.clone().unwrap_or_else(|| "text".into())),
+            label_vocab: self.label_vocab.clone(),
+            data_dir: loc.and_then(|l| l.data_dir.clone()),
+            reference: loc.and_then(|l| l.reference.clone()),
+            ..ExperimentConfig::default()
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Run directory.
-    #[arg(long)]
-    pub run: PathBuf,
+    /// Run directory (with --init: the run directory to create for the published model).
+    #[arg(long, required_unless_present = "init")]
+    pub run: Option<PathBuf>,
+    #[command(flatten)]
+    pub hf: HfInitArgs,
+    /// With --init: the run directory to write (config, model, scores).
+    #[arg(long, requires = "init")]
+    pub out: Option<PathBuf>,
+    /// With --init: replace an existing run in --out.
+    #[arg(long, requires = "init")]
+    pub overwrite: bool,
     /// Split to evaluate.
     #[arg(long, default_value = "test")]
     pub split: String,
@@ -222,8 +267,10 @@ pub struct EvalArgs {
 #[command(group(clap::ArgGroup::new("input").args(["fasta", "csv", "tsv", "bed", "variants"])))]
 pub struct PredictArgs {
     /// A finished run directory (its model.json, model.bpk and config).
-    #[arg(long)]
-    pub run: PathBuf,
+    #[arg(long, required_unless_present = "init")]
+    pub run: Option<PathBuf>,
+    #[command(flatten)]
+    pub hf: HfInitArgs,
     /// FASTA file (plain or gzip). Without any input flag, FASTA is read from standard input.
     #[arg(long)]
     pub fasta: Option<PathBuf>,

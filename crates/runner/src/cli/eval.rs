@@ -2,15 +2,26 @@
 
 use crate::cli::args::EvalArgs;
 use crate::run::evaluate::evaluate_run;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 use strand_data::Split;
 
 pub fn run(args: EvalArgs) -> Result<()> {
     let split: Split = args.split.parse()?;
+    let dir = match args.hf.experiment(Some(&args.loc)) {
+        Some(exp) => {
+            let out = args
+                .out
+                .clone()
+                .context("--init needs --out DIR: the run directory to write")?;
+            crate::run::hf::untrained_run(&exp, &out, args.overwrite, true)?;
+            out
+        }
+        None => args.run.clone().context("--run DIR or --init hf:DIR")?,
+    };
     let metrics = evaluate_run(
-        &args.run,
+        &dir,
         split,
         args.loc.data_dir.as_deref(),
         args.loc.reference.as_deref(),
@@ -18,7 +29,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         args.predictions,
         args.rc_average,
     )?;
-    println!("{}", format_metrics(&args.run, split, &metrics));
+    println!("{}", format_metrics(&dir, split, &metrics));
     Ok(())
 }
 

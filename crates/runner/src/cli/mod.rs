@@ -5,6 +5,7 @@ pub mod args;
 pub mod bench;
 pub mod data;
 pub mod eval;
+pub mod export;
 pub mod fetch;
 pub mod interpret;
 pub mod models;
@@ -29,6 +30,7 @@ pub fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Predict(a) => predict::run(a),
+        Command::Export(a) => export::run(a),
         Command::Interpret(a) => interpret::run(a),
         Command::Report(a) => report::run(a),
         Command::Pretrain(a) => pretrain::run(a),

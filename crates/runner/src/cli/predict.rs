@@ -20,7 +20,16 @@ pub fn run(args: PredictArgs) -> Result<()> {
             out.display()
         );
     }
-    let run = LoadedRun::open(&args.run, args.device.as_deref())?;
+    // --init hf:DIR: the published model as a run in a temporary directory.
+    let tmp = tempfile::tempdir()?;
+    let run_dir = match args.hf.experiment(None) {
+        Some(exp) => {
+            crate::run::hf::untrained_run(&exp, tmp.path(), true, false)?;
+            tmp.path().to_path_buf()
+        }
+        None => args.run.clone().context("--run DIR or --init hf:DIR")?,
+    };
+    let run = LoadedRun::open(&run_dir, args.device.as_deref())?;
     let opts = PredictOptions {
         batch_size: args.batch_size,
         rc_average: args.rc_average,
@@ -36,7 +45,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             let Some(w) = window else {
                 bail!(
                     "--variants needs --window BASES: the task of {} has no fixed sequence length",
-                    args.run.display()
+                    run_dir.display()
                 );
             };
             let s = predict_variants(&run, vcf, &reference()?, w, out, opts)?;

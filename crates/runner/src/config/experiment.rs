@@ -90,9 +90,16 @@ pub struct ExperimentConfig {
     /// gradients are accumulated over batch-size / micro-batch passes.
     #[arg(long)]
     pub micro_batch: Option<usize>,
-    /// Start from a pretrained checkpoint (`strand pretrain`'s `checkpoints/step-N`).
+    /// Start from a pretrained checkpoint (`strand pretrain`'s `checkpoints/step-N`), or from a
+    /// local snapshot of a Hugging Face T5 model repository (`hf:DIR`: its config.json,
+    /// model.safetensors and tokenizer.json; the T5 shape and tokenizer then come from DIR).
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Text-to-text head: read the labels from tokens already in the model's vocabulary, named by
+    /// a Hugging Face output vocabulary (`hf:DIR` holding a tokenizer.json, as GUANinE's
+    /// `t5_regression_vocab`); label k is the token spelled as class name k or ordinal level k.
+    #[arg(long, value_name = "hf:DIR")]
+    pub label_vocab: Option<PathBuf>,
     /// Reverse-complement augmentation: each training example is flipped to the other strand
     /// with probability ½ (seeded; for tasks whose label does not depend on the strand).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
@@ -151,9 +158,13 @@ pub struct RunConfig {
     /// Rows per forward/backward pass (`None`: the global batch; see [`crate::engine::accumulate`]).
     #[serde(default)]
     pub micro_batch: Option<usize>,
-    /// Absolute path of the pretrained checkpoint the weights start from.
+    /// Absolute path of the pretrained checkpoint the weights start from (`hf:/abs/dir` for a
+    /// Hugging Face model directory).
     #[serde(default)]
     pub init: Option<PathBuf>,
+    /// `hf:/abs/dir` of the output vocabulary naming the text-to-text label tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_vocab: Option<PathBuf>,
     /// Learning-rate schedule (absent: `lr` at every step).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_schedule: Option<ScheduleSpec>,
@@ -227,6 +238,7 @@ impl ExperimentConfig {
             head,
             micro_batch,
             init,
+            label_vocab,
             split
         );
         self
@@ -261,8 +273,24 @@ impl ExperimentConfig {
             bail!("epochs, epoch_steps, patience and batch_size must be positive");
         }
         let init = match &self.init {
-            Some(d) => Some(std::path::absolute(d).with_context(|| format!("{}", d.display()))?),
+            Some(d) => Some(crate::run::hf::absolute(d)?),
             None => None,
+        };
+        let label_vocab = match &self.label_vocab {
+            Some(d) => Some(crate::run::hf::absolute_vocab(d)?),
+            None => None,
+        };
+        let hf_init = init.as_deref().and_then(crate::run::hf::hf_dir);
+        let (model, tokenizer) = match &hf_init {
+            Some(dir) => crate::run::hf::model_and_tokenizer(
+                dir,
+                self.model.as_deref(),
+                self.tokenizer.as_deref(),
+            )?,
+            None => (
+                self.model.clone().unwrap_or(DEFAULT_MODEL.into()),
+                self.tokenizer.clone().unwrap_or(DEFAULT_TOKENIZER.into()),
+            ),
         };
         crate::engine::accumulate::steps(batch_size, self.micro_batch)?;
         let lr = self.lr.unwrap_or(DEFAULT_LR);
@@ -333,8 +361,8 @@ impl ExperimentConfig {
                 runs.push((
                     RunConfig {
                         task: task.clone(),
-                        model: self.model.clone().unwrap_or(DEFAULT_MODEL.into()),
-                        tokenizer: self.tokenizer.clone().unwrap_or(DEFAULT_TOKENIZER.into()),
+                        model: model.clone(),
+                        tokenizer: tokenizer.clone(),
                         epochs,
                         epoch_steps: self.epoch_steps,
                         patience: self.patience,
@@ -349,6 +377,7 @@ impl ExperimentConfig {
                         head: self.head.clone(),
                         micro_batch: self.micro_batch,
                         init: init.clone(),
+                        label_vocab: label_vocab.clone(),
                         lr_schedule,
                         clip_grad_norm: self.clip_grad_norm,
                         rc_augment: self.rc_augment.unwrap_or(false),

@@ -50,6 +50,10 @@ pub struct T5ModelPreset {
     pub name: String,
     /// The T5 shape without the vocabulary size (the tokenizer's).
     pub t5: T5Preset,
+    /// Rows of the embedding when the weights fix them (a Hugging Face model, whose vocabulary
+    /// may be larger than its tokenizer's); `None`: the tokenizer's vocabulary size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocab_size: Option<usize>,
 }
 
 /// What a fine-tuning run adds to a preset beyond the data's sizes.
@@ -106,8 +110,31 @@ pub enum ModelSpec {
 }
 
 impl ModelPreset {
-    /// A preset by embedded name (`cnn-gb`) or by path to a TOML file.
+    /// A preset by embedded name (`cnn-gb`), by path to a TOML file, or `hf:DIR` (the T5 of a
+    /// Hugging Face model directory's config.json, its vocabulary size included).
     pub fn load(name_or_path: &str) -> Result<Self> {
+        if let Some(dir) = crate::run::hf::hf_dir(Path::new(name_or_path)) {
+            let c = crate::run::hf::HfModel::open(&dir)?.config;
+            return Ok(ModelPreset::T5(T5ModelPreset {
+                name: name_or_path.to_string(),
+                vocab_size: Some(c.vocab_size),
+                t5: T5Preset {
+                    d_model: c.d_model,
+                    d_kv: c.d_kv,
+                    num_heads: c.num_heads,
+                    d_ff: c.d_ff,
+                    num_layers: c.num_layers,
+                    num_decoder_layers: c.num_decoder_layers,
+                    relative_attention_num_buckets: c.relative_attention_num_buckets,
+                    relative_attention_max_distance: c.relative_attention_max_distance,
+                    layer_norm_epsilon: c.layer_norm_epsilon,
+                    dropout_rate: c.dropout_rate,
+                    tie_word_embeddings: c.tie_word_embeddings,
+                    feed_forward_proj: c.feed_forward_proj,
+                    initializer_factor: c.initializer_factor,
+                },
+            }));
+        }
         if let Some((_, text)) = PRESETS.iter().find(|(n, _)| *n == name_or_path) {
             return toml::from_str(text)
                 .with_context(|| format!("embedded model preset {name_or_path} does not parse"));
@@ -166,8 +193,17 @@ impl ModelPreset {
                     Objective::Regression => None,
                 };
                 let kind = ft.head.unwrap_or(HeadKind::Pooled);
+                let vocab_size = match p.vocab_size {
+                    Some(v) if v < facts.vocab_size => bail!(
+                        "model {}: its embedding has {v} rows, fewer than the tokenizer's {} ids",
+                        p.name,
+                        facts.vocab_size
+                    ),
+                    Some(v) => v,
+                    None => facts.vocab_size,
+                };
                 let head = T5HeadConfig::for_task(
-                    p.t5.config(facts.vocab_size),
+                    p.t5.config(vocab_size),
                     kind,
                     n_classes,
                     ft.bins.clone(),

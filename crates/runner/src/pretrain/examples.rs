@@ -117,7 +117,7 @@ impl ExamplePlan {
                 let bpt = match tokenizer {
                     AnyTokenizer::Nucleotide(_) => 1.0,
                     AnyTokenizer::Kmer(t) => t.k() as f64,
-                    AnyTokenizer::Bpe(_) => bpe_bases_per_token,
+                    AnyTokenizer::Bpe(_) | AnyTokenizer::Hf(_) => bpe_bases_per_token,
                 };
                 let mean_tokens = match unit {
                     SpanUnit::Tokens => mean_span,
@@ -126,7 +126,9 @@ impl ExamplePlan {
                 let (raw_tokens, target_length) =
                     plan_lengths(encoder_length, noise_density, mean_tokens);
                 let window_bases = match tokenizer {
-                    AnyTokenizer::Bpe(_) => (raw_tokens as f64 * bpt * 1.3).ceil() as usize + 16,
+                    AnyTokenizer::Bpe(_) | AnyTokenizer::Hf(_) => {
+                        (raw_tokens as f64 * bpt * 1.3).ceil() as usize + 16
+                    }
                     _ => (raw_tokens as f64 * bpt) as usize,
                 };
                 Ok(ExamplePlan {

@@ -156,7 +156,7 @@ fn window_options(cfg: &PretrainConfig, window: usize, seed: u64) -> WindowOptio
 
 /// The example plan (window size, masking), measured for BPE.
 fn plan(cfg: &PretrainConfig, tokenizer: &AnyTokenizer) -> Result<ExamplePlan> {
-    let bpe_ratio = if matches!(tokenizer, AnyTokenizer::Bpe(_)) {
+    let bpe_ratio = if matches!(tokenizer, AnyTokenizer::Bpe(_) | AnyTokenizer::Hf(_)) {
         let mut probe = Windows::new(
             &cfg.data.corpus,
             window_options(cfg, 2000, cfg.seed ^ 0xb9e),

@@ -6,6 +6,7 @@ pub mod evaluate;
 #[cfg(test)]
 mod finetune_tests;
 pub mod fit;
+pub mod hf;
 pub mod model;
 pub mod outputs;
 pub mod predictions;

@@ -58,14 +58,31 @@ pub fn build_spec(
         tokenizer: data.tokenizer.spec(),
         bins,
     };
-    let spec = preset.build_with(facts, task_objective, &ft)?;
+    let mut spec = preset.build_with(facts, task_objective, &ft)?;
+    if let Some(vocab) = &cfg.label_vocab {
+        let dir = crate::run::hf::hf_dir(vocab).unwrap_or_else(|| vocab.clone());
+        match &mut spec {
+            ModelSpec::T5 { head, .. } if head.kind == HeadKind::TextToText => {
+                let v = crate::run::hf::label_vocab(&dir, &data.card.labels)?;
+                *head = head.clone().using_label_vocab(v)?;
+            }
+            _ => bail!(
+                "--label-vocab names the label tokens of a T5 text-to-text head: add --head text"
+            ),
+        }
+    }
     if let Some(dir) = &cfg.init {
         match &spec {
             ModelSpec::T5 {
                 head, tokenizer, ..
-            } => {
-                check_init(dir, &head.t5, tokenizer)?;
-            }
+            } => match crate::run::hf::hf_dir(dir) {
+                Some(hf) => {
+                    check_hf(&crate::run::hf::HfModel::open(&hf)?, &head.t5, tokenizer)?;
+                }
+                None => {
+                    check_init(dir, &head.t5, tokenizer)?;
+                }
+            },
             ModelSpec::Cnn { .. } | ModelSpec::Layers { .. } => bail!(
                 "--init loads a pretrained T5; model {} is a CNN (train it from scratch)",
                 spec.name()
@@ -98,6 +115,33 @@ pub fn check_init(dir: &Path, t5: &T5Config, tokenizer: &TokenizerSpec) -> Resul
     Ok(info)
 }
 
+/// Checks that the Hugging Face model `hf` is the T5 `t5` (dropout aside) read by `tokenizer`.
+///
+/// # Errors
+/// Its tokenizer or configuration differs (what differs is named).
+pub fn check_hf(
+    hf: &crate::run::hf::HfModel,
+    t5: &T5Config,
+    tokenizer: &TokenizerSpec,
+) -> Result<()> {
+    let own = strand_model::tokenize::TokenizerChoice::Hf {
+        path: hf.dir.clone(),
+    }
+    .build()
+    .with_context(|| format!("--init hf:{}", hf.dir.display()))?;
+    strand_model::tokenize::check_compatible(&own.spec(), tokenizer)
+        .with_context(|| format!("--init hf:{}", hf.dir.display()))?;
+    let diffs = config_diffs(&hf.config, t5);
+    if !diffs.is_empty() {
+        bail!(
+            "--init hf:{}: its config.json differs from the run's T5: {}",
+            hf.dir.display(),
+            diffs.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// `field: checkpoint X, preset Y` for every field that differs (the dropout rate may differ).
 fn config_diffs(ckpt: &T5Config, want: &T5Config) -> Vec<String> {
     let a = serde_json::to_value(ckpt).expect("T5Config serialises");
@@ -127,6 +171,13 @@ pub fn build_head(
     let Some(dir) = init else {
         return Ok(config.init(device));
     };
+    if let Some(hf) = crate::run::hf::hf_dir(dir) {
+        let hf = crate::run::hf::HfModel::open(&hf)?;
+        check_hf(&hf, &config.t5, tokenizer)?;
+        let pretrained = hf.load(&config.t5, device)?;
+        tracing::info!("initialised from Hugging Face model {}", hf.dir.display());
+        return Ok(config.init_from(pretrained, device)?);
+    }
     let mut info = check_init(dir, &config.t5, tokenizer)?;
     info.config.dropout_rate = config.t5.dropout_rate;
     let pretrained = info.load_model(device)?;
