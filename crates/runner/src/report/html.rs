@@ -469,6 +469,12 @@ fn one_vs_rest(o: &Outputs, k: usize) -> (Vec<f64>, Vec<bool>) {
         .unzip()
 }
 
+/// Points of a drawn curve.
+type Points = Vec<(f64, f64)>;
+
+/// One run's one-vs-rest curves of a class: (run position, class, ROC, precision-recall).
+type ClassCurves = (usize, usize, Option<curves::Curve>, Option<curves::Curve>);
+
 /// ROC and precision-recall curves, seeds overlaid; one-vs-rest per class beyond two classes.
 fn classification(s: &mut String, with: &[(usize, &Outputs)], runs: &[RunScores]) {
     let n_classes = with[0].1.classes.len();
@@ -491,7 +497,7 @@ fn classification(s: &mut String, with: &[(usize, &Outputs)], runs: &[RunScores]
             ));
         }
     }
-    let thinned: Vec<(Vec<(f64, f64)>, Vec<(f64, f64)>)> = all
+    let thinned: Vec<(Points, Points)> = all
         .iter()
         .map(|(_, _, r, p)| {
             (
@@ -540,9 +546,7 @@ fn classification(s: &mut String, with: &[(usize, &Outputs)], runs: &[RunScores]
                 ),
             )
         } else {
-            let mean = |f: &dyn Fn(
-                &(usize, usize, Option<curves::Curve>, Option<curves::Curve>),
-            ) -> f64| {
+            let mean = |f: &dyn Fn(&ClassCurves) -> f64| {
                 let v: Vec<f64> = all.iter().filter(|c| c.1 == *k).map(f).collect();
                 v.iter().sum::<f64>() / v.len() as f64
             };
