@@ -176,20 +176,24 @@ impl BpeTokenizer {
 
     /// Token ids and the half-open base range of each token.
     pub fn encode_with_spans(&self, seq: &[u8]) -> (Vec<u32>, Vec<(usize, usize)>) {
-        if seq.is_empty() {
-            return (Vec::new(), Vec::new());
-        }
-        let text = String::from_utf8_lossy(seq);
-        match self.inner.encode(text.as_ref(), false) {
-            Ok(enc) if text.len() == seq.len() => {
-                (enc.get_ids().to_vec(), enc.get_offsets().to_vec())
-            }
-            // Only possible for non-ASCII input: one <unk> per byte keeps the lengths honest.
-            _ => (
-                vec![UNK; seq.len()],
-                (0..seq.len()).map(|i| (i, i + 1)).collect(),
-            ),
-        }
+        encode_spans(&self.inner, seq)
+    }
+}
+
+/// Token ids (no special token) and the half-open base range of each token, through a
+/// `tokenizers` tokenizer: what [`BpeTokenizer`] and [`super::hf::HfTokenizer`] both do.
+pub(super) fn encode_spans(inner: &HfTokenizer, seq: &[u8]) -> (Vec<u32>, Vec<(usize, usize)>) {
+    if seq.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let text = String::from_utf8_lossy(seq);
+    match inner.encode(text.as_ref(), false) {
+        Ok(enc) if text.len() == seq.len() => (enc.get_ids().to_vec(), enc.get_offsets().to_vec()),
+        // Only possible for non-ASCII input: one <unk> per byte keeps the lengths honest.
+        _ => (
+            vec![UNK; seq.len()],
+            (0..seq.len()).map(|i| (i, i + 1)).collect(),
+        ),
     }
 }
 

@@ -16,7 +16,7 @@
 //! `vocab_size` is the largest id plus one (a sparse vocabulary keeps its ids).
 
 use super::spec::TokenizeError;
-use super::{EOS, PAD, Tokenizer, TokenizerSpec, UNK};
+use super::{EOS, PAD, Tokenizer, TokenizerSpec};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokenizers::Tokenizer as Inner;
@@ -142,20 +142,7 @@ impl HfTokenizer {
 
     /// Token ids (no special token) and the half-open base range of each token.
     pub fn encode_with_spans(&self, seq: &[u8]) -> (Vec<u32>, Vec<(usize, usize)>) {
-        if seq.is_empty() {
-            return (Vec::new(), Vec::new());
-        }
-        let text = String::from_utf8_lossy(seq);
-        match self.inner.encode(text.as_ref(), false) {
-            Ok(enc) if text.len() == seq.len() => {
-                (enc.get_ids().to_vec(), enc.get_offsets().to_vec())
-            }
-            // Only possible for non-ASCII input: one <unk> per byte keeps the lengths honest.
-            _ => (
-                vec![UNK; seq.len()],
-                (0..seq.len()).map(|i| (i, i + 1)).collect(),
-            ),
-        }
+        super::bpe::encode_spans(&self.inner, seq)
     }
 }
 
