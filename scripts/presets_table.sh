@@ -8,6 +8,7 @@
 #
 #   scripts/presets_table.sh OUT [PRESET ...]
 #   scripts/presets_table.sh runs/presets cnn-gb cnnprom basset-style dilated-resnet
+#   TASKS="cnnprom/mouse_tata" scripts/presets_table.sh runs/presets    # one task only
 #   strand report OUT/*/*           # mean ± sd over seeds, per task and preset
 set -euo pipefail
 out=$1; shift
@@ -17,10 +18,13 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 strand=${STRAND:-$here/target/release/strand}
 shared=${SHARED:-$here/../shared/data}
 seeds=${SEEDS:-0 1 2}
+# TASKS: a subset of the task names below (e.g. "cnnprom/mouse_tata gb/human_enhancers_ensembl")
+tasks=${TASKS:-}
 mkdir -p "$out"
 [ -f "$out/times.tsv" ] || printf 'task\tpreset\tseed\tseconds\n' > "$out/times.tsv"
 run() { # task preset config data-dir
   local task=$1 preset=$2 config=$3 data=$4 name
+  if [ -n "$tasks" ] && [[ " $tasks " != *" $task "* ]]; then return; fi
   name=$(echo "$task" | tr / _)
   for s in $seeds; do
     local dir="$out/$name/$preset/seed-$s"
