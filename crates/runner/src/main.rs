@@ -6,6 +6,7 @@ use strand_runner::cli::{self, Cli};
 use strand_runner::engine::interrupt;
 
 fn main() -> std::process::ExitCode {
+    strand_runner::engine::malloc::keep_freed_memory();
     init_tracing();
     match cli::dispatch(Cli::parse().command) {
         Ok(()) => std::process::ExitCode::SUCCESS,

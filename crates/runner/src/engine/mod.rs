@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod clip;
 pub mod interrupt;
 pub mod log;
+pub mod malloc;
 pub mod progress;
 pub mod schedule;
 pub mod trainer;
