@@ -11,6 +11,7 @@
 
 pub mod batch_norm;
 pub mod embed_conv;
+pub mod fused;
 pub mod lookup;
 
 pub use batch_norm::batch_norm;

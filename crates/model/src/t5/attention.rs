@@ -4,7 +4,6 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
-use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, DType, Device, Tensor};
 
 use super::config::T5Config;
@@ -132,7 +131,9 @@ impl T5Attention {
         if let Some(mask) = mask {
             scores = scores.mask_fill(mask.expand([batch, self.n_heads, q_len, k_len]), MASKED);
         }
-        let probs = self.dropout.forward(softmax(scores, 3).cast(dtype));
+        let probs = self
+            .dropout
+            .forward(crate::ops::fused::softmax_last(scores).cast(dtype));
         let out = probs
             .matmul(v)
             .swap_dims(1, 2)

@@ -11,16 +11,14 @@ use super::config::{FeedForwardProj, T5Config};
 use super::init::{InitStd, linear};
 use super::norm::T5LayerNorm;
 
-/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`: the tanh GELU (HF `gelu_new`), not the erf one.
+/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`: the tanh GELU (HF `gelu_new`), not the erf one;
+/// one fused pass on the CPU ([`crate::ops::fused::gelu_tanh`]).
 ///
 /// # Shapes
 /// - x: any
 /// - output: same as `x`
 pub fn gelu_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
-    let cube = x.clone() * x.clone() * x.clone();
-    let inner = (x.clone() + cube * 0.044715) * SQRT_2_OVER_PI;
-    x * (inner.tanh() + 1.0) * 0.5
+    crate::ops::fused::gelu_tanh(x)
 }
 
 /// The gated input of a v1.1 MLP: `gelu_tanh(wi_0·x) ⊙ wi_1·x`.

@@ -3,7 +3,7 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::Device;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::Tensor;
 
 /// RMS layer norm over the last dimension. `weight` mirrors Hugging Face's `layer_norm.weight`.
 #[derive(Module, Debug)]
@@ -29,10 +29,7 @@ impl T5LayerNorm {
     /// - x: `[..., d_model]`
     /// - output: `[..., d_model]`
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let dtype = x.dtype();
-        let variance = x.clone().cast(DType::F32).square().mean_dim(D - 1);
-        let inv = (variance + self.eps).sqrt().recip().cast(dtype);
-        x * inv * self.weight.val().unsqueeze()
+        crate::ops::fused::rms_norm(x, self.weight.val(), self.eps)
     }
 }
 
