@@ -55,6 +55,60 @@ fn gelu_grad(x: f32) -> f32 {
     s + 2.0 * SQRT_2_OVER_PI * x * s * (1.0 - s) * (1.0 + 3.0 * GELU_A * x2)
 }
 
+/// Lanes of the reductions below: eight independent accumulators, so that a sum vectorises
+/// (a single `f32` accumulator is a serial dependency LLVM may not reorder).
+const LANES: usize = 8;
+
+/// `Σ a[i]·b[i]`.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `Σ a[i]`.
+#[inline(always)]
+fn sum(a: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for x in chunks {
+        for i in 0..LANES {
+            acc[i] += x[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `max a[i]` (`-∞` for an empty slice).
+#[inline(always)]
+fn max(a: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    for x in chunks {
+        for i in 0..LANES {
+            acc[i] = acc[i].max(x[i]);
+        }
+    }
+    acc.iter().fold(tail, |m, &v| m.max(v))
+}
+
 /// Runs `body` compiled for AVX2 + FMA when the CPU has them, else for the baseline target.
 macro_rules! multiversion {
     ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
@@ -121,14 +175,11 @@ multiversion! {
     /// Softmax of each row of length `n` (max subtracted first), on one thread.
     fn softmax_rows(x: &[f32], out: &mut [f32], n: usize) {
         for (xr, or) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
-            let max = xr.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            let mut sum = 0.0f32;
+            let max = max(xr);
             for (o, &v) in or.iter_mut().zip(xr) {
-                let e = exp(v - max);
-                *o = e;
-                sum += e;
+                *o = exp(v - max);
             }
-            let inv = 1.0 / sum;
+            let inv = 1.0 / sum(or);
             for o in or.iter_mut() {
                 *o *= inv;
             }
@@ -140,7 +191,7 @@ multiversion! {
     /// Softmax backward of each row: `dx = y ⊙ (g − Σ g ⊙ y)`, on one thread.
     fn softmax_backward_rows(y: &[f32], grad: &[f32], out: &mut [f32], n: usize) {
         for ((yr, gr), or) in y.chunks_exact(n).zip(grad.chunks_exact(n)).zip(out.chunks_exact_mut(n)) {
-            let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
+            let dot = dot(yr, gr);
             for ((o, &y), &g) in or.iter_mut().zip(yr).zip(gr) {
                 *o = y * (g - dot);
             }
@@ -172,7 +223,7 @@ multiversion! {
     fn rms_norm_rows(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32], inv: &mut [f32]) {
         let n = weight.len();
         for ((xr, or), ir) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)).zip(inv.iter_mut()) {
-            let ss: f32 = xr.iter().map(|v| v * v).sum();
+            let ss = dot(xr, xr);
             let r = 1.0 / (ss / n as f32 + eps).sqrt();
             *ir = r;
             for ((o, &v), &w) in or.iter_mut().zip(xr).zip(weight) {
@@ -196,11 +247,12 @@ multiversion! {
         let n = weight.len();
         let rows = x.chunks_exact(n).zip(grad.chunks_exact(n)).zip(gx.chunks_exact_mut(n));
         for (((xr, gr), or), &r) in rows.zip(inv) {
-            let mut dot = 0.0f32;
-            for ((&v, &g), &w) in xr.iter().zip(gr).zip(weight) {
-                dot += g * w * v;
+            // Σ g·w·x, accumulated in lanes (see `dot`).
+            let mut acc = [0.0f32; LANES];
+            for (i, ((&v, &g), &w)) in xr.iter().zip(gr).zip(weight).enumerate() {
+                acc[i % LANES] += g * w * v;
             }
-            let c = r * r * r * dot / n as f32;
+            let c = r * r * r * acc.iter().sum::<f32>() / n as f32;
             for (((o, &v), &g), &w) in or.iter_mut().zip(xr).zip(gr).zip(weight) {
                 *o = g * w * r - v * c;
             }
@@ -275,6 +327,20 @@ mod tests {
         assert!(exp(-87.0) > 0.0);
         assert!(exp(1e4).is_finite());
         assert!(exp(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn lane_reductions_cover_chunks_and_tails() {
+        for n in [0, 1, 7, 8, 19, 64, 259] {
+            let a: Vec<f32> = (0..n).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.5).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.3).sin()).collect();
+            let d: f64 = a.iter().zip(&b).map(|(x, y)| (x * y) as f64).sum();
+            let s: f64 = a.iter().map(|&x| x as f64).sum();
+            let m = a.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            assert!((dot(&a, &b) as f64 - d).abs() < 1e-4, "n={n}");
+            assert!((sum(&a) as f64 - s).abs() < 1e-4, "n={n}");
+            assert_eq!(max(&a), m, "n={n}");
+        }
     }
 
     #[test]
