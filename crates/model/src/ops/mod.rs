@@ -7,7 +7,10 @@
 //! strided copies and broadcasting element-wise kernels rather than arithmetic. See
 //! `README.md`, section Performance (measured on burn 0.21; `benches/cnn_ops.rs` prints the
 //! table for the current burn). [`lookup`] picks the formulation of a table lookup per device
-//! (gather on burn-flex, one-hot matrix product on the cubecl backends).
+//! (gather on burn-flex, one-hot matrix product on the cubecl backends). [`fused`] is the
+//! exception to "burn tensor operations": T5's GELU, softmax and RMS norm as burn backend
+//! extensions with their own CPU kernels and backward passes (burn-flex only; other backends run
+//! the composition).
 
 pub mod batch_norm;
 pub mod embed_conv;
