@@ -13,39 +13,26 @@ use super::FusedOps;
 use super::flex::{contiguous, last_dim, new_like, rms_norm_with_inv, values, vector};
 use super::kernels;
 
-/// Backward of the GELU; state: its input.
+/// Backward of a one-input fused op. State: the GELU's input, or the softmax's output.
 #[derive(Debug)]
-struct GeluBackward;
-
-impl Backward<Flex, 1> for GeluBackward {
-    type State = FlexTensor;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let grad = contiguous(grads.consume::<Flex>(&ops.node));
-        if let [Some(parent)] = ops.parents {
-            let x = ops.state;
-            let dx = new_like(&x, |out| {
-                kernels::gelu_backward(values(&x), values(&grad), out)
-            });
-            grads.register::<Flex>(parent.id, dx);
-        }
-    }
+enum UnaryBackward {
+    Gelu,
+    Softmax,
 }
 
-/// Backward of the softmax; state: its output.
-#[derive(Debug)]
-struct SoftmaxBackward;
-
-impl Backward<Flex, 1> for SoftmaxBackward {
+impl Backward<Flex, 1> for UnaryBackward {
     type State = FlexTensor;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = contiguous(grads.consume::<Flex>(&ops.node));
         if let [Some(parent)] = ops.parents {
-            let y = ops.state;
-            let n = last_dim(&y);
-            let dx = new_like(&y, |out| {
-                kernels::softmax_backward(values(&y), values(&grad), out, n)
+            let saved = ops.state;
+            let dx = new_like(&saved, |out| match self {
+                Self::Gelu => kernels::gelu_backward(values(&saved), values(&grad), out),
+                Self::Softmax => {
+                    let n = last_dim(&saved);
+                    kernels::softmax_backward(values(&saved), values(&grad), out, n)
+                }
             });
             grads.register::<Flex>(parent.id, dx);
         }
@@ -84,7 +71,11 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
         let node = x.node();
         let input = contiguous(x.into_primitive());
         let out = Flex::fused_gelu_tanh(input.clone());
-        match GeluBackward.prepare::<C>([node]).compute_bound().stateful() {
+        match UnaryBackward::Gelu
+            .prepare::<C>([node])
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => prep.finish(input, out),
             OpsKind::UnTracked(prep) => prep.finish(out),
         }
@@ -93,7 +84,7 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
     fn fused_softmax_last(x: FloatTensor<Self>) -> FloatTensor<Self> {
         let node = x.node();
         let out = Flex::fused_softmax_last(x.into_primitive());
-        match SoftmaxBackward
+        match UnaryBackward::Softmax
             .prepare::<C>([node])
             .compute_bound()
             .stateful()

@@ -289,23 +289,23 @@ pub fn rms_norm_backward(
     let n = weight.len();
     assert!(x.len() == gx.len() && grad.len() == gx.len() && inv.len() * n == x.len());
     let rows = rows_per_task(n);
-    gx.par_chunks_mut(rows * n)
+    // One partial weight gradient per fixed chunk of rows, summed in chunk order: the result
+    // does not depend on how rayon schedules the chunks (a fold/reduce tree would).
+    let partials: Vec<Vec<f32>> = gx
+        .par_chunks_mut(rows * n)
         .zip(x.par_chunks(rows * n).zip(grad.par_chunks(rows * n)))
         .zip(inv.par_chunks(rows))
-        .fold(
-            || vec![0.0f32; n],
-            |mut gw, ((o, (x, g)), i)| {
-                rms_norm_backward_rows(x, weight, i, g, o, &mut gw);
-                gw
-            },
-        )
-        .reduce(
-            || vec![0.0f32; n],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-                a
-            },
-        )
+        .map(|((o, (x, g)), i)| {
+            let mut gw = vec![0.0f32; n];
+            rms_norm_backward_rows(x, weight, i, g, o, &mut gw);
+            gw
+        })
+        .collect();
+    let mut gw = vec![0.0f32; n];
+    for p in &partials {
+        gw.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
+    gw
 }
 
 #[cfg(test)]
@@ -392,6 +392,30 @@ mod tests {
             b[i] -= 1e-2;
             let fd = (loss(&a) - loss(&b)) / 2e-2;
             assert!((fd - dx[i] as f64).abs() < 1e-3, "{i}: {fd} vs {}", dx[i]);
+        }
+    }
+
+    #[test]
+    fn rms_norm_weight_gradient_is_the_same_on_every_run() {
+        let n = 64;
+        let rows = 4 * rows_per_task(n) + 3;
+        let x: Vec<f32> = (0..rows * n)
+            .map(|i| ((i * 31 % 17) as f32 - 8.0) * 0.1)
+            .collect();
+        let g: Vec<f32> = (0..rows * n).map(|i| (i as f32 * 0.01).sin()).collect();
+        let w = vec![1.0f32; n];
+        let mut y = vec![0.0; x.len()];
+        let inv = rms_norm_forward(&x, &w, 1e-6, &mut y);
+        let mut gx = vec![0.0; x.len()];
+        let first = rms_norm_backward(&x, &w, &inv, &g, &mut gx);
+        for _ in 0..20 {
+            let again = rms_norm_backward(&x, &w, &inv, &g, &mut gx);
+            assert!(
+                first
+                    .iter()
+                    .zip(&again)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
         }
     }
 
