@@ -11,15 +11,8 @@ use super::config::{FeedForwardProj, T5Config};
 use super::init::{InitStd, linear};
 use super::norm::T5LayerNorm;
 
-/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`: the tanh GELU (HF `gelu_new`), not the erf one;
-/// one fused pass on the CPU ([`crate::ops::fused::gelu_tanh`]).
-///
-/// # Shapes
-/// - x: any
-/// - output: same as `x`
-pub fn gelu_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    crate::ops::fused::gelu_tanh(x)
-}
+/// The tanh GELU (HF `gelu_new`), not the erf one; one fused pass on the CPU.
+pub use crate::ops::fused::gelu_tanh;
 
 /// The gated input of a v1.1 MLP: `gelu_tanh(wi_0·x) ⊙ wi_1·x`.
 #[derive(Module, Debug)]

@@ -2,7 +2,7 @@
 
 use burn::backend::flex::{FlexTensor, Layout};
 use burn::backend::{Flex, TensorMetadata};
-use burn::tensor::{Bytes, DType};
+use burn::tensor::{Bytes, DType, Shape};
 
 use super::FusedOps;
 use super::kernels;
@@ -26,26 +26,23 @@ pub(super) fn values(t: &FlexTensor) -> &[f32] {
     &t.storage::<f32>()[start..end]
 }
 
+/// A contiguous `f32` tensor of `shape` holding `v`.
+fn tensor(v: Vec<f32>, shape: Shape) -> FlexTensor {
+    FlexTensor::new(Bytes::from_elems(v), Layout::contiguous(shape), DType::F32)
+}
+
 /// A new `f32` tensor of `like`'s shape, filled by `fill`.
 pub(super) fn new_like(like: &FlexTensor, fill: impl FnOnce(&mut [f32])) -> FlexTensor {
     let shape = like.shape();
     let mut out = vec![0.0f32; shape.num_elements()];
     fill(&mut out);
-    FlexTensor::new(
-        Bytes::from_elems(out),
-        Layout::contiguous(shape),
-        DType::F32,
-    )
+    tensor(out, shape)
 }
 
 /// A 1-D `f32` tensor holding `v`.
 pub(super) fn vector(v: Vec<f32>) -> FlexTensor {
     let n = v.len();
-    FlexTensor::new(
-        Bytes::from_elems(v),
-        Layout::contiguous([n].into()),
-        DType::F32,
-    )
+    tensor(v, [n].into())
 }
 
 /// Length of the last axis.

@@ -4,20 +4,15 @@
 use super::*;
 use burn::module::Param;
 use burn::tensor::{Distribution, Tolerance};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Deterministic pseudo-random values in `[-scale, scale)` (the device RNG is shared by tests
 /// running in parallel, so seeding it would not make two draws equal).
-fn values(dims: [usize; 3], scale: f32, salt: u64) -> Tensor<3> {
+fn values(dims: [usize; 3], scale: f32, seed: u64) -> Tensor<3> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = dims.iter().product::<usize>();
-    let mut s = 0x9E37_79B9_7F4A_7C15u64 ^ salt;
-    let v: Vec<f32> = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-        })
-        .collect();
+    let v: Vec<f32> = (0..n).map(|_| rng.random_range(-scale..scale)).collect();
     Tensor::<1>::from_floats(v.as_slice(), &dev()).reshape(dims)
 }
 
