@@ -34,6 +34,24 @@ pub struct SweepConfig {
     /// Training settings shared by every cell.
     #[serde(default)]
     pub train: ExperimentConfig,
+    /// Pretraining budget in bases of corpus, the same for every tokenizer (a tokenizer's
+    /// `pretrain_steps` takes precedence); scaled by `budget`.
+    #[serde(default)]
+    pub pretrain_bases: Option<u64>,
+    /// The one compute knob: multiplies every pretraining budget (`pretrain_bases`,
+    /// `pretrain_steps`) and the fine-tuning steps per epoch (`[train] epoch_steps`, or
+    /// `epochs` when that is unset). 1 = the sizing written in the file.
+    #[serde(default = "default_budget")]
+    pub budget: f64,
+}
+
+fn default_budget() -> f64 {
+    1.0
+}
+
+/// `x × budget`, rounded, at least 1.
+fn scaled(x: u64, budget: f64) -> u64 {
+    ((x as f64 * budget).round() as u64).max(1)
 }
 
 /// One tokenizer of the grid.
@@ -80,6 +98,9 @@ impl SweepConfig {
 
     /// Non-empty axes and unique tokenizer names.
     pub fn validate(&self) -> Result<()> {
+        if !(self.budget.is_finite() && self.budget > 0.0) {
+            bail!("budget must be a positive number, got {}", self.budget);
+        }
         for (axis, n) in [
             ("tokenizers", self.tokenizers.len()),
             ("models", self.models.len()),
@@ -101,7 +122,6 @@ impl SweepConfig {
             ("out", t.out.is_some()),
             ("init", t.init.is_some()),
             ("data_dir", t.data_dir.is_some()),
-            ("split", t.split.is_some()),
         ] {
             if set {
                 bail!("[train] {key}: the grid sets it for every cell; remove it from [train]");
@@ -134,6 +154,38 @@ impl SweepConfig {
             }
         }
         Ok(())
+    }
+
+    /// The training settings of every cell, with the budget applied: `epoch_steps` scaled when
+    /// set, else `epochs` (default 10).
+    pub fn scaled_train(&self) -> ExperimentConfig {
+        let mut t = self.train.clone();
+        match t.epoch_steps {
+            Some(steps) => t.epoch_steps = Some(scaled(steps, self.budget)),
+            None => {
+                let epochs = t
+                    .epochs
+                    .unwrap_or(crate::config::experiment::DEFAULT_EPOCHS);
+                t.epochs = Some(scaled(epochs as u64, self.budget) as usize);
+            }
+        }
+        t
+    }
+
+    /// The budget flags of a tokenizer's `strand pretrain`: `--steps` (its `pretrain_steps`)
+    /// or `--bases` (the sweep's `pretrain_bases`), scaled by the budget; none when neither is
+    /// set (the pretraining config's own `steps`/`bases`, unscaled).
+    pub fn pretrain_budget_flags(&self, t: &TokenizerEntry) -> Vec<String> {
+        if let Some(steps) = t.pretrain_steps {
+            vec![
+                "--steps".into(),
+                scaled(steps as u64, self.budget).to_string(),
+            ]
+        } else if let Some(bases) = self.pretrain_bases {
+            vec!["--bases".into(), scaled(bases, self.budget).to_string()]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Directory of a tokenizer's pretraining run.
@@ -207,8 +259,13 @@ impl Cell {
             self.dir.display().to_string(),
         ];
         // Every `[train]` key is the flag of the same name (validated to exclude the grid's).
+        // `[train.split]` has no flag (config files only): the sweep hands it to the parsed
+        // arguments as it is (see `cli::sweep`).
         if let Ok(serde_json::Value::Object(keys)) = serde_json::to_value(train) {
             for (key, value) in keys {
+                if key == "split" {
+                    continue;
+                }
                 let value = match value {
                     serde_json::Value::Null => continue,
                     serde_json::Value::String(s) => s,
@@ -319,6 +376,75 @@ pub(crate) mod tests {
         };
         assert!(resume(1));
         assert!(!resume(2));
+    }
+
+    const HUMAN: &str = include_str!("../../../configs/sweeps/tokenization-human.toml");
+
+    #[test]
+    fn human_sweep_pairs_every_pretrained_tokenizer_with_its_scratch_run() {
+        let c: SweepConfig = toml::from_str(HUMAN).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.cells(Path::new("/s")).len(), 10 * 2 * 3);
+        let pretrained: Vec<_> = c
+            .tokenizers
+            .iter()
+            .filter(|t| t.pretrain.is_some())
+            .collect();
+        assert_eq!(pretrained.len(), 5);
+        for t in pretrained {
+            let scratch = c
+                .tokenizers
+                .iter()
+                .find(|s| s.name == format!("{}-scratch", t.name))
+                .unwrap_or_else(|| panic!("no scratch run for {}", t.name));
+            assert_eq!(scratch.tokenizer, t.tokenizer);
+            assert!(scratch.pretrain.is_none());
+            // Every pretraining config exists, names the same tokenizer and uses human DNA.
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let p = crate::pretrain::PretrainConfig::load(&dir.join(t.pretrain.as_ref().unwrap()))
+                .unwrap();
+            assert_eq!(p.tokenizer, t.tokenizer);
+            assert!(p.data.corpus.ends_with("GRCh37_chr20.fa.gz"));
+            assert_eq!(p.objective.encoder_length, 128);
+            // No tokenizer overrides the shared budget in bases.
+            assert_eq!(t.pretrain_steps, None);
+            assert_eq!(c.pretrain_budget_flags(t), ["--bases", "500000"]);
+        }
+    }
+
+    #[test]
+    fn the_budget_scales_pretraining_and_fine_tuning_steps() {
+        let mut c: SweepConfig = toml::from_str(HUMAN).unwrap();
+        assert_eq!(c.budget, 1.0);
+        assert_eq!(c.scaled_train(), c.train);
+        c.budget = 2.5;
+        c.validate().unwrap();
+        assert_eq!(c.scaled_train().epoch_steps, Some(150));
+        assert_eq!(c.scaled_train().epochs, Some(1));
+        assert_eq!(
+            c.pretrain_budget_flags(&c.tokenizers[0]),
+            ["--bases", "1250000"]
+        );
+        // Without epoch_steps the epochs scale (default 10); never below one.
+        c.train.epoch_steps = None;
+        c.train.epochs = None;
+        assert_eq!(c.scaled_train().epochs, Some(25));
+        c.budget = 0.001;
+        assert_eq!(c.scaled_train().epochs, Some(1));
+        // A tokenizer's own pretrain_steps wins over the bases, and scales too.
+        let mut s = shipped();
+        s.budget = 2.0;
+        assert_eq!(
+            s.pretrain_budget_flags(&s.tokenizers[0]),
+            ["--steps", "300"]
+        );
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            s.budget = bad;
+            assert!(
+                s.validate().unwrap_err().to_string().contains("budget"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -347,8 +347,12 @@ pub struct PretrainArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override the number of steps.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "bases")]
     pub steps: Option<usize>,
+    /// Budget in bases of corpus instead of steps (the same for every tokenizer: steps follow
+    /// from the bases one example covers).
+    #[arg(long)]
+    pub bases: Option<u64>,
     #[arg(long)]
     pub device: Option<String>,
     #[arg(long)]
@@ -403,6 +407,11 @@ pub struct SweepArgs {
     /// Root directory of the sweep's runs.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Scale the config's compute: multiplies its `budget` (pretraining bases or steps, and
+    /// fine-tuning steps per epoch, or epochs). Use a new --out for a new budget: finished
+    /// runs are skipped whatever their budget.
+    #[arg(long)]
+    pub budget: Option<f64>,
     #[command(flatten)]
     pub loc: DataLocation,
 }

@@ -8,6 +8,10 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     let mut cfg = PretrainConfig::load(&args.config)?;
     if let Some(steps) = args.steps {
         cfg.steps = steps;
+        cfg.bases = None;
+    }
+    if let Some(bases) = args.bases {
+        cfg.bases = Some(bases);
     }
     if let Some(out) = &args.out {
         cfg.out = out.clone();

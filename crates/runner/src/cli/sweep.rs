@@ -33,7 +33,11 @@ fn parse_train(flags: &[String]) -> Result<TrainArgs> {
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
-    let config = SweepConfig::load(&args.config)?;
+    let mut config = SweepConfig::load(&args.config)?;
+    if let Some(b) = args.budget {
+        config.budget *= b;
+        config.validate()?;
+    }
     let out = args.out.clone().unwrap_or_else(|| config.out.clone());
     let data_dir = args.loc.data_dir.as_deref();
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -55,9 +59,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
             "--out".into(),
             dir.display().to_string(),
         ];
-        if let Some(steps) = t.pretrain_steps {
-            flags.extend(["--steps".into(), steps.to_string()]);
-        }
+        flags.extend(config.pretrain_budget_flags(t));
         if dir.join("metrics.jsonl").exists() {
             flags.push("--resume".into());
         }
@@ -70,18 +72,29 @@ pub fn run(args: SweepArgs) -> Result<()> {
     // Checkpoint paths are resolved after pretraining.
     let cells = config.cells(&out);
     let total = cells.len();
+    let train = config.scaled_train();
     for (i, cell) in cells.iter().enumerate() {
         if cell.finished() {
             tracing::info!("[{}/{total}] finished: {}", i + 1, cell.dir.display());
             continue;
         }
-        let mut flags = cell.train_flags(&config.train, data_dir);
+        let mut flags = cell.train_flags(&train, data_dir);
         if let Some(r) = &args.loc.reference {
             flags.extend(["--reference".into(), r.display().to_string()]);
         }
-        tracing::info!("[{}/{total}] strand train {}", i + 1, flags.join(" "));
-        crate::cli::train::run(parse_train(&flags)?)
-            .with_context(|| format!("sweep cell {}", cell.dir.display()))?;
+        tracing::info!(
+            "[{}/{total}] strand train {}{}",
+            i + 1,
+            flags.join(" "),
+            train
+                .split
+                .as_ref()
+                .map(|s| format!(" (config [split]: {s:?})"))
+                .unwrap_or_default()
+        );
+        let mut a = parse_train(&flags)?;
+        a.exp.split = train.split.clone();
+        crate::cli::train::run(a).with_context(|| format!("sweep cell {}", cell.dir.display()))?;
     }
     let dirs: Vec<PathBuf> = cells.into_iter().map(|c| c.dir).collect();
     let runs = report::collect(&dirs)?;

@@ -146,6 +146,24 @@ impl ExamplePlan {
     }
 }
 
+impl ExamplePlan {
+    /// Bases of corpus one example covers before corruption: the whole window for masking in
+    /// nucleotide space, else the kept tokens × bases per token (for BPE the corpus mean,
+    /// measured at planning).
+    pub fn bases_per_example(&self) -> f64 {
+        match self.masking {
+            Masking::Tokens { raw_tokens, .. } => raw_tokens as f64 * self.bases_per_token,
+            Masking::Nucleotides { .. } => self.window_bases as f64,
+        }
+    }
+
+    /// Steps of `batch_size` examples that cover at least `bases` bases (at least 1).
+    pub fn steps_for_bases(&self, bases: u64, batch_size: usize) -> usize {
+        let per_step = self.bases_per_example() * batch_size as f64;
+        ((bases as f64 / per_step).ceil() as usize).max(1)
+    }
+}
+
 /// Mean bases per BPE token over `n` windows of `len` bases.
 pub fn measure_bases_per_token(
     tokenizer: &AnyTokenizer,
@@ -308,6 +326,38 @@ mod tests {
             assert_eq!(ex.inputs.len(), 128);
             assert_eq!(ex.targets.len(), targets);
         }
+    }
+
+    #[test]
+    fn a_budget_in_bases_gives_steps_from_the_bases_one_example_covers() {
+        // Nucleotides: 141 raw tokens of one base each (the table above).
+        let n =
+            ExamplePlan::new(&tok("nucleotide"), 128, 0.15, 3.0, SpanUnit::Tokens, 0.0).unwrap();
+        assert_eq!(n.bases_per_example(), 141.0);
+        assert_eq!(n.steps_for_bases(141 * 8 * 10, 8), 10);
+        assert_eq!(n.steps_for_bases(141 * 8 * 10 + 1, 8), 11);
+        assert_eq!(n.steps_for_bases(1, 8), 1);
+        // Non-overlapping 6-mers: 6 bases per kept token.
+        let k =
+            ExamplePlan::new(&tok("kmer:6"), 128, 0.15, 3.0, SpanUnit::Nucleotides, 0.0).unwrap();
+        assert_eq!(k.bases_per_example(), 127.0 * 6.0);
+        // Overlapping 6-mers mask in base space: the whole window.
+        let o =
+            ExamplePlan::new(&tok("kmer:6:1"), 64, 0.15, 3.0, SpanUnit::Nucleotides, 0.0).unwrap();
+        assert_eq!(o.bases_per_example(), 75.0);
+        // BPE: kept tokens × the measured mean bases per token, not the (longer) cut window.
+        let Masking::Tokens { raw_tokens, .. } = n.masking else {
+            panic!()
+        };
+        let b = ExamplePlan::new(&tok("nucleotide"), 128, 0.15, 3.0, SpanUnit::Tokens, 0.0)
+            .map(|p| ExamplePlan {
+                bases_per_token: 4.5,
+                ..p
+            })
+            .unwrap();
+        assert_eq!(b.bases_per_example(), raw_tokens as f64 * 4.5);
+        // Same bases, fewer steps for the tokenizer that packs more bases into an example.
+        assert!(k.steps_for_bases(1_000_000, 8) * 5 < n.steps_for_bases(1_000_000, 8));
     }
 
     #[test]

@@ -36,7 +36,15 @@ pub struct PretrainConfig {
     /// Run directory (overridden by `--out`).
     pub out: PathBuf,
     pub seed: u64,
+    /// Optimizer steps (ignored when `bases` is set).
+    #[serde(default)]
     pub steps: usize,
+    /// Budget in bases of corpus instead of steps: the run takes
+    /// `ceil(bases / (batch_size × bases per example))` steps (see
+    /// [`examples::ExamplePlan::bases_per_example`]), so tokenizers that pack more bases into a
+    /// token see the same sequence in fewer steps (`--bases`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bases: Option<u64>,
     pub batch_size: usize,
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: usize,
@@ -217,10 +225,22 @@ pub fn start(cfg: &PretrainConfig, resume: bool, overwrite: bool) -> Result<()> 
     if cfg.out.exists() && !cfg.out.is_dir() {
         bail!("--out {} exists and is not a directory", cfg.out.display());
     }
-    if cfg.batch_size == 0 || cfg.steps == 0 {
-        bail!("batch_size and steps (--steps) must be positive");
+    if cfg.batch_size == 0 || (cfg.steps == 0 && cfg.bases.is_none()) || cfg.bases == Some(0) {
+        bail!("batch_size and steps (--steps) or bases (--bases) must be positive");
     }
     let prepared = train::prepare(cfg)?;
+    let mut cfg = cfg.clone();
+    if let Some(bases) = cfg.bases {
+        cfg.steps = prepared.1.steps_for_bases(bases, cfg.batch_size);
+        tracing::info!(
+            "{} bases at {:.1} bases per example, batch {}: {} steps",
+            bases,
+            prepared.1.bases_per_example(),
+            cfg.batch_size,
+            cfg.steps
+        );
+    }
+    let cfg = &cfg;
     let device = backend::train_device("cpu", Precision::F32)?;
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
     let _lock = DirLock::acquire(&cfg.out)?;

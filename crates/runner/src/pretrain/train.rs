@@ -319,13 +319,17 @@ fn write_summary(
         ],
     );
     std::fs::write(cfg.out.join("loss.svg"), svg)?;
+    let steps = history.last().map(|m| m.step).unwrap_or(0);
     let summary = serde_json::json!({
         "name": cfg.name,
         "tokenizer": tokenizer.spec(),
         "vocab_size": tokenizer.vocab_size(),
-        "steps": history.last().map(|m| m.step).unwrap_or(0),
+        "steps": steps,
         "batch_size": cfg.batch_size,
         "plan": plan,
+        "bases_per_example": plan.bases_per_example(),
+        // Nominal: for BPE, bases per example is the corpus mean.
+        "bases_seen": (steps as f64 * cfg.batch_size as f64 * plan.bases_per_example()).round(),
         "loss_first_10_mean": start,
         "loss_last_10_mean": end,
         "seconds": history.last().and_then(|m| m.seconds).unwrap_or(0.0),
