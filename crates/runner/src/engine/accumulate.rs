@@ -37,6 +37,7 @@ pub fn rows(batch: &HostBatch, start: usize, n: usize) -> HostBatch {
         len: batch.len,
         labels: batch.labels[start..start + n].to_vec(),
         cropped: 0,
+        order: batch.order.as_ref().map(|o| o[start..start + n].to_vec()),
     }
 }
 

@@ -181,9 +181,15 @@ where
     let mut truth = Vec::new();
     let (mut loss_sum, mut loss_n) = (0.0, 0usize);
     let mut cropped = 0;
+    // Stream position of every row, in the order the rows arrive.
+    let mut order: Vec<usize> = Vec::new();
     for batch in batches {
         let batch = batch?;
         cropped += batch.cropped;
+        match &batch.order {
+            Some(o) => order.extend(o),
+            None => order.extend(truth.len()..truth.len() + batch.rows),
+        }
         let tokens = batch.token_batch(device);
         let outputs = model.forward(&tokens);
         if batch.labels.iter().all(|l| *l != Label::None) {
@@ -206,7 +212,7 @@ where
         );
         if let Some(i) = scores[first..].iter().position(|v| !v.is_finite()) {
             let per_row = (scores.len() - first) / batch.rows.max(1);
-            let row = truth.len() + i / per_row.max(1) + 1;
+            let row = order[truth.len() + i / per_row.max(1)] + 1;
             anyhow::bail!(
                 "the model's output for record {row} of the split is not finite ({}): its \
                  weights have diverged or are damaged. Retrain with a lower --lr or with \
@@ -217,6 +223,7 @@ where
         truth.extend(batch.labels);
         bar.inc(1);
     }
+    let (scores, truth) = in_stream_order(scores, truth, &order)?;
     let preds = match objective {
         Objective::Regression => Predictions::Values(scores),
         Objective::BinaryLogit => Predictions::Probs {
@@ -239,6 +246,37 @@ where
         loss,
         cropped,
     })
+}
+
+/// Rows of `scores` (equal-width rows, one per label) and `truth` moved from arrival order to
+/// stream order: row `i` arrived holding stream position `order[i]`.
+fn in_stream_order(
+    scores: Vec<f64>,
+    truth: Vec<Label>,
+    order: &[usize],
+) -> Result<(Vec<f64>, Vec<Label>)> {
+    let n = truth.len();
+    if order.iter().enumerate().all(|(i, &p)| i == p) {
+        return Ok((scores, truth));
+    }
+    let width = scores.len() / n.max(1);
+    let mut seen = vec![false; n];
+    for &p in order {
+        if p >= n || std::mem::replace(&mut seen[p], true) {
+            anyhow::bail!("scoring batches do not cover stream positions 0..{n} once each");
+        }
+    }
+    let mut sorted_scores = vec![0.0; scores.len()];
+    let mut sorted_truth = vec![Label::None; n];
+    for ((&p, row), label) in order
+        .iter()
+        .zip(scores.chunks_exact(width.max(1)))
+        .zip(truth)
+    {
+        sorted_scores[p * width..(p + 1) * width].copy_from_slice(row);
+        sorted_truth[p] = label;
+    }
+    Ok((sorted_scores, sorted_truth))
 }
 
 #[cfg(test)]
@@ -306,6 +344,98 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("probability distribution"), "{e}");
+    }
+
+    #[test]
+    fn rows_return_to_stream_order() {
+        let scores = vec![0.3, 0.7, 0.9, 0.1, 0.5, 0.5];
+        let truth = vec![Label::Class(1), Label::Class(0), Label::Class(1)];
+        let (s, t) = in_stream_order(scores.clone(), truth.clone(), &[2, 0, 1]).unwrap();
+        assert_eq!(s, [0.9, 0.1, 0.5, 0.5, 0.3, 0.7]);
+        assert_eq!(t, [Label::Class(0), Label::Class(1), Label::Class(1)]);
+        let (s, t) = in_stream_order(scores.clone(), truth.clone(), &[0, 1, 2]).unwrap();
+        assert_eq!((s, t), (scores.clone(), truth.clone()));
+        for bad in [&[0, 0, 1][..], &[0, 1, 3]] {
+            assert!(in_stream_order(scores.clone(), truth.clone(), bad).is_err());
+        }
+    }
+
+    /// Scoring in length-sorted batches gives each record the output it gets in stream-order
+    /// batches (a T5 pooled head masks its padding), in stream order.
+    #[test]
+    fn length_sorted_scoring_matches_stream_order_scoring() {
+        use crate::engine::batch::{InputFormat, batches, length_sorted_batches};
+        use rand::{Rng, SeedableRng};
+        use strand_model::heads::{HeadKind, T5HeadConfig};
+        use strand_model::t5::T5Config;
+        use strand_model::tokenize::{AnyTokenizer, TokenizerChoice};
+
+        let dev = cpu();
+        let t5 = T5Config::new(109)
+            .with_d_model(16)
+            .with_d_kv(4)
+            .with_num_heads(2)
+            .with_d_ff(32)
+            .with_num_layers(2)
+            .with_num_decoder_layers(1)
+            .with_dropout_rate(0.0);
+        let model = T5HeadConfig::for_task(t5, HeadKind::Pooled, Some(3), None)
+            .unwrap()
+            .init(&dev);
+        let tok: std::sync::Arc<AnyTokenizer> = std::sync::Arc::new(
+            "nucleotide"
+                .parse::<TokenizerChoice>()
+                .unwrap()
+                .build()
+                .unwrap(),
+        );
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let records: Vec<strand_data::Record> = (0..37)
+            .map(|i| strand_data::Record {
+                id: format!("r{i}"),
+                seq: (0..rng.random_range(5..60))
+                    .map(|_| b"ACGT"[rng.random_range(0..4)])
+                    .collect(),
+                label: Label::Class(i % 3),
+                split: strand_data::Split::Test,
+            })
+            .collect();
+        let format = InputFormat {
+            bos: false,
+            eos: true,
+            pad_to: PadTo::Longest { max: 50 },
+        };
+        let score = |sorted: bool| {
+            let recs = records.clone().into_iter().map(Ok);
+            let bar = ProgressBar::hidden();
+            let stream: Box<dyn Iterator<Item = _>> = if sorted {
+                Box::new(length_sorted_batches(recs, tok.clone(), format, 4, 16))
+            } else {
+                Box::new(batches(recs, tok.clone(), format, 4))
+            };
+            predict(
+                &model,
+                Objective::Softmax { classes: 3 },
+                stream,
+                &dev,
+                &bar,
+            )
+            .unwrap()
+        };
+        let (plain, sorted) = (score(false), score(true));
+        assert_eq!(plain.truth, sorted.truth);
+        assert_eq!(plain.cropped, sorted.cropped);
+        assert!(plain.cropped > 0, "some records are longer than the input");
+        let (Predictions::Probs { data: a, .. }, Predictions::Probs { data: b, .. }) =
+            (&plain.preds, &sorted.preds)
+        else {
+            panic!("class probabilities")
+        };
+        assert_eq!(a.len(), 37 * 3);
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+        assert!((plain.loss - sorted.loss).abs() < 1e-5);
     }
 
     #[test]

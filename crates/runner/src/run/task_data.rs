@@ -2,7 +2,7 @@
 //! objective, plus the streaming passes over it (the first counting pass, scoring a split).
 
 use crate::config::RunConfig;
-use crate::engine::batch::{InputFormat, batches};
+use crate::engine::batch::{InputFormat, length_sorted_batches};
 use crate::engine::progress;
 use crate::engine::trainer::{Evaluated, predict};
 use anyhow::{Context, Result, bail};
@@ -16,6 +16,10 @@ use strand_model::Tokenizer;
 use strand_model::classifier::{Objective, SequenceModel};
 use strand_model::heads::LabelBins;
 use strand_model::tokenize::{AnyTokenizer, TokenizerChoice};
+
+/// Scoring reads this many batches' worth of records at a time and sorts them by length
+/// ([`length_sorted_batches`]).
+const SCORING_WINDOW: usize = 64;
 
 /// An opened task.
 pub struct TaskData {
@@ -316,8 +320,15 @@ impl TaskData {
                 } else {
                     records
                 };
+            // Order does not matter to the metrics: rows of similar length share a batch.
             let stream = Prefetch::new(
-                batches(records, self.tokenizer.clone(), format, batch_size),
+                length_sorted_batches(
+                    records,
+                    self.tokenizer.clone(),
+                    format,
+                    batch_size,
+                    SCORING_WINDOW * batch_size,
+                ),
                 4,
             );
             let label = if rc {
