@@ -484,3 +484,41 @@ fn a_second_process_on_a_running_run_is_refused_until_the_first_dies() {
     finish(&train_args(&task, &run, &["--resume"]));
     assert!(run.join("scores.json").is_file());
 }
+
+/// `--bases N`: the run takes the steps that cover N bases at the planned bases per example
+/// (kept tokens × bases per token; the window for nucleotide-space masking), and says so in
+/// `summary.json`; `--steps` and `--bases` exclude each other.
+#[test]
+fn a_pretraining_budget_in_bases_sets_the_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = pretrain_config(dir.path());
+    let run = dir.path().join("bases");
+    finish(&pretrain_args(&cfg, &run, &["--bases", "3000"]));
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("plan.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    // The config masks in nucleotide space with single-base tokens: an example is its window.
+    let per_example = plan["window_bases"].as_f64().unwrap();
+    assert_eq!(summary["bases_per_example"].as_f64().unwrap(), per_example);
+    let steps = (3000.0 / (8.0 * per_example)).ceil() as u64;
+    assert!(steps > 1 && steps < 60, "{steps}");
+    assert_eq!(summary["steps"].as_u64().unwrap(), steps);
+    assert_eq!(pretrain_losses(&run).len() as u64, steps);
+    let seen = summary["bases_seen"].as_f64().unwrap();
+    assert!(
+        (3000.0..3000.0 + 8.0 * per_example).contains(&seen),
+        "{seen}"
+    );
+    let both = strand()
+        .args(pretrain_args(
+            &cfg,
+            &dir.path().join("both"),
+            &["--bases", "3000", "--steps", "5"],
+        ))
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    let err = String::from_utf8_lossy(&both.stderr);
+    assert!(err.contains("--bases") && err.contains("--steps"), "{err}");
+}
