@@ -27,3 +27,22 @@ pub mod pretrain;
 pub mod report;
 pub mod run;
 pub mod sweep;
+
+/// Small models shared by the unit tests of several modules.
+#[cfg(test)]
+pub(crate) mod test_models {
+    use strand_model::t5::T5Config;
+
+    /// A two-layer T5 of width 16 over the nucleotide vocabulary (109 ids): fast enough for any
+    /// unit test.
+    pub fn tiny_t5(dropout: f64) -> T5Config {
+        T5Config::new(109)
+            .with_d_model(16)
+            .with_d_kv(4)
+            .with_num_heads(2)
+            .with_d_ff(32)
+            .with_num_layers(2)
+            .with_num_decoder_layers(1)
+            .with_dropout_rate(dropout)
+    }
+}

@@ -367,18 +367,10 @@ mod tests {
         use crate::engine::batch::{InputFormat, batches, length_sorted_batches};
         use rand::{Rng, SeedableRng};
         use strand_model::heads::{HeadKind, T5HeadConfig};
-        use strand_model::t5::T5Config;
         use strand_model::tokenize::{AnyTokenizer, TokenizerChoice};
 
         let dev = cpu();
-        let t5 = T5Config::new(109)
-            .with_d_model(16)
-            .with_d_kv(4)
-            .with_num_heads(2)
-            .with_d_ff(32)
-            .with_num_layers(2)
-            .with_num_decoder_layers(1)
-            .with_dropout_rate(0.0);
+        let t5 = crate::test_models::tiny_t5(0.0);
         let model = T5HeadConfig::for_task(t5, HeadKind::Pooled, Some(3), None)
             .unwrap()
             .init(&dev);

@@ -17,7 +17,6 @@ use strand_model::Tokenizer;
 use strand_model::classifier::Objective;
 use strand_model::cnn::CnnConfig;
 use strand_model::heads::{HeadKind, T5HeadConfig};
-use strand_model::t5::T5Config;
 use strand_model::tokenize::TokenizerChoice;
 
 /// Tokens per input of the tiny CNN (BOS + 38 bases + EOS).
@@ -70,14 +69,7 @@ fn tiny_t5_run(dir: &Path, kind: HeadKind) -> LoadedRun {
     };
     let (cfg, _) = exp.expand(dir).unwrap().remove(0);
     std::fs::write(dir.join(run_dir::CONFIG), cfg.to_toml().unwrap()).unwrap();
-    let t5 = T5Config::new(109)
-        .with_d_model(16)
-        .with_d_kv(4)
-        .with_num_heads(2)
-        .with_d_ff(32)
-        .with_num_layers(2)
-        .with_num_decoder_layers(1)
-        .with_dropout_rate(0.1);
+    let t5 = crate::test_models::tiny_t5(0.1);
     let head = T5HeadConfig::for_task(t5, kind, Some(2), None).unwrap();
     let device = cpu();
     device.seed(9);
