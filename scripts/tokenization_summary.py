@@ -4,7 +4,8 @@ configs/sweeps/tokenization-human.toml: per task and tokenizer, test accuracy an
 over seeds (sample sd, n−1) for the pretrained model and the same model from scratch (the
 `<name>-scratch` rows of the sweep), their difference, and the wall time of one fine-tuning cell
 (median over seeds: from the run directory's `config.resolved.toml` to its `scores.json`, i.e.
-training plus scoring the test split). Then the pretraining runs: steps, bases seen, loss of the
+training plus scoring the test split), and the mean training loss of the first and last 10 steps
+(mean over seeds). Then the pretraining runs: steps, bases seen, loss of the
 first and last 10 steps, wall time.
 
     python3 scripts/tokenization_summary.py runs/sweeps/tokenization-human
@@ -33,7 +34,10 @@ def cells(root, tokenizer, task):
                 continue
             test = json.loads(scores.read_text())["splits"]["test"]
             start = (seed / "config.resolved.toml").stat().st_mtime
-            out.append((test["accuracy"], test["mcc"], scores.stat().st_mtime - start))
+            steps = [json.loads(l) for l in (seed / "metrics.jsonl").read_text().splitlines()]
+            losses = [m["loss"] for m in steps if "batch" in m and m.get("loss") is not None]
+            out.append((test["accuracy"], test["mcc"], scores.stat().st_mtime - start,
+                        statistics.mean(losses[:10]), statistics.mean(losses[-10:])))
     return out
 
 
@@ -45,8 +49,9 @@ def main(root):
     tokenizers.sort(key=lambda n: order.index(n) if n in order else 99)
     tasks = sorted({t.name for n in names for m in (root / n).iterdir() for t in m.iterdir()})
     print("| task | tokenizer | seeds | accuracy, pretrained | accuracy, scratch | MCC, pretrained "
-          "| MCC, scratch | Δ MCC | s / cell (pre / scratch) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| MCC, scratch | Δ MCC | train loss, steps 1–10 → 51–60 (pre / scratch) "
+          "| s / cell (pre / scratch) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for task in tasks:
         for t in tokenizers:
             pre, scr = cells(root, t, task), cells(root, f"{t}-scratch", task)
@@ -58,9 +63,14 @@ def main(root):
             secs = " / ".join(
                 f"{statistics.median(c[2] for c in cs):.0f}" if cs else "–" for cs in (pre, scr)
             )
+            curve = " / ".join(
+                f"{statistics.mean(c[3] for c in cs):.3f} → {statistics.mean(c[4] for c in cs):.3f}"
+                if cs else "–" for cs in (pre, scr)
+            )
             print(f"| {task.replace('_', '/', 1)} | {t} | {len(pre)}/{len(scr)} | "
                   f"{fmt([c[0] for c in pre])} | {fmt([c[0] for c in scr])} | "
-                  f"{fmt([c[1] for c in pre])} | {fmt([c[1] for c in scr])} | {delta} | {secs} |")
+                  f"{fmt([c[1] for c in pre])} | {fmt([c[1] for c in scr])} | {delta} | {curve} | "
+                  f"{secs} |")
     print()
     print("| pretraining | tokenizer | steps | bases / example | bases seen | loss, steps 1–10 "
           "| loss, last 10 | wall, s |")
