@@ -10,6 +10,9 @@
 #   scripts/presets_table.sh runs/presets cnn-gb cnnprom basset-style dilated-resnet
 #   TASKS="cnnprom/mouse_tata" scripts/presets_table.sh runs/presets    # one task only
 #   strand report OUT/*/*           # mean ± sd over seeds, per task and preset
+#   RECORD=docs/results/presets scripts/presets_table.sh runs/presets   # skip the runs recorded
+#                                   # there (scripts/presets_summary.py --record), e.g. by an
+#                                   # earlier session whose run directories are gone
 set -euo pipefail
 out=$1; shift
 presets=("$@")
@@ -20,6 +23,7 @@ shared=${SHARED:-$here/../shared/data}
 seeds=${SEEDS:-0 1 2}
 # TASKS: a subset of the task names below (e.g. "cnnprom/mouse_tata gb/human_enhancers_ensembl")
 tasks=${TASKS:-}
+record=${RECORD:-}
 mkdir -p "$out"
 [ -f "$out/times.tsv" ] || printf 'task\tpreset\tseed\tseconds\n' > "$out/times.tsv"
 run() { # task preset config data-dir
@@ -29,6 +33,9 @@ run() { # task preset config data-dir
   for s in $seeds; do
     local dir="$out/$name/$preset/seed-$s"
     [ -f "$dir/scores.json" ] && continue
+    if [ -n "$record" ] && grep -q "^$task,$preset,$s," "$record/cells.csv" 2>/dev/null; then
+      continue
+    fi
     local t0; t0=$(date +%s.%N)
     "$strand" train --config "$config" --task "$task" --model "$preset" --data-dir "$data" \
       --seed "$s" --out "$dir" --overwrite > /dev/null 2>> "$out/strand.log"
