@@ -11,8 +11,18 @@ fraction (ρ near 1) has learnt composition, not motifs.
         negative=../shared/data/cnnprom/Ecoli_non_prom.fa positive=../shared/data/cnnprom/Ecoli_prom.fa
 
 Ids in the predictions file are the FASTA record names (strand's ids for FASTA-per-class tasks).
+
+A run's own outputs (`outputs.<split>.tsv`: id, label, one `p:<class>` column per class; the
+score is the probability of the second class) with the sequences of a Genomic Benchmarks
+native-layout split directory (ids `<class>/<name>`, sequence in `<dir>/<class>/<name>.txt`):
+
+    scripts/composition_check.py runs/probe/outputs.test.tsv \
+        dir=../shared/data/genomic_benchmarks_real/human_enhancers_ensembl/test
+
 Pure Python (no NumPy/SciPy needed); ties get mid-ranks in both statistics.
 """
+
+import pathlib
 
 import gzip
 import sys
@@ -64,30 +74,66 @@ def spearman(a, b):
     return cov / (va * vb)
 
 
+def read_predictions(path):
+    """(id, label or None, score) rows of `strand eval --predictions` or `outputs.<split>.tsv`."""
+    rows = []
+    with open(path) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        two_classes = len(header) == 4 and all(h.startswith("p:") for h in header[2:])
+        if header[:2] == ["id", "prediction"]:
+            pick = lambda c: (c[0], None, float(c[1]))  # noqa: E731
+        elif header[:2] == ["id", "label"] and two_classes:
+            pick = lambda c: (c[0], int(c[1]), float(c[3]))  # noqa: E731
+        else:
+            sys.exit(f"{path}: expected 'id<TAB>prediction' or 'id<TAB>label<TAB>p:A<TAB>p:B' "
+                     f"(two classes), got {header}")
+        for line in f:
+            rows.append(pick(line.rstrip("\n").split("\t")))
+    return rows
+
+
 def main(argv):
+    if len(argv) == 2 and argv[1].startswith("dir="):
+        root = pathlib.Path(argv[1].split("=", 1)[1])
+        rows = read_predictions(argv[0])
+        if any(label is None for _, label, _ in rows):
+            sys.exit(f"{argv[0]}: dir= needs a run's outputs.<split>.tsv (it has the labels)")
+        names = sorted({rid.split("/", 1)[0] for rid, _, _ in rows})
+        positive = next(c for c in names if any(l == 1 and r.startswith(c + "/")
+                                                for r, l, _ in rows))
+        labels, scores, at = [], [], []
+        for rid, label, score in rows:
+            f = root / f"{rid}.txt"
+            if not f.is_file():
+                sys.exit(f"{argv[0]}: id {rid!r}: no {f}")
+            seq = f.read_text().strip().upper()
+            labels.append(label)
+            scores.append(score)
+            at.append(sum(c in "AT" for c in seq) / max(1, len(seq)))
+        report(labels, scores, at, positive)
+        return
     if len(argv) != 3 or any("=" not in a for a in argv[1:]):
         sys.exit(__doc__)
     classes = [a.split("=", 1) for a in argv[1:]]
     seqs = [read_fasta(path) for _, path in classes]
     labels, scores, at = [], [], []
-    with open(argv[0]) as f:
-        header = f.readline().rstrip("\n").split("\t")
-        if header[:2] != ["id", "prediction"]:
-            sys.exit(f"{argv[0]}: expected the header 'id<TAB>prediction', got {header}")
-        for n, line in enumerate(f, start=2):
-            rid, pred = line.rstrip("\n").split("\t")[:2]
-            hits = [c for c, s in enumerate(seqs) if rid in s]
-            if len(hits) != 1:
-                sys.exit(f"{argv[0]}:{n}: id {rid!r} is in {len(hits)} of the class files")
-            s = seqs[hits[0]][rid]
-            labels.append(hits[0])
-            scores.append(float(pred))
-            at.append(sum(c in "AT" for c in s) / max(1, len(s)))
+    for n, (rid, _, pred) in enumerate(read_predictions(argv[0]), start=2):
+        hits = [c for c, s in enumerate(seqs) if rid in s]
+        if len(hits) != 1:
+            sys.exit(f"{argv[0]}:{n}: id {rid!r} is in {len(hits)} of the class files")
+        s = seqs[hits[0]][rid]
+        labels.append(hits[0])
+        scores.append(pred)
+        at.append(sum(c in "AT" for c in s) / max(1, len(s)))
+    report(labels, scores, at, classes[1][0])
+
+
+def report(labels, scores, at, positive):
     at_auc = auroc(labels, at)
-    print(f"records {len(labels)} ({sum(labels)} {classes[1][0]})")
+    print(f"records {len(labels)} ({sum(labels)} {positive})")
     print(f"AUROC of the model's scores      {auroc(labels, scores):.4f}")
     print(f"AUROC of the A+T fraction alone  {max(at_auc, 1 - at_auc):.4f}"
-          f" ({'higher' if at_auc >= 0.5 else 'lower'} A+T = {classes[1][0]})")
+          f" ({'higher' if at_auc >= 0.5 else 'lower'} A+T = {positive})")
     print(f"Spearman(scores, A+T fraction)   {spearman(scores, at):+.4f}")
 
 
