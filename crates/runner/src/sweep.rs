@@ -39,8 +39,9 @@ pub struct SweepConfig {
     #[serde(default)]
     pub pretrain_bases: Option<u64>,
     /// The one compute knob: multiplies every pretraining budget (`pretrain_bases`,
-    /// `pretrain_steps`) and the fine-tuning steps per epoch (`[train] epoch_steps`, or
-    /// `epochs` when that is unset). 1 = the sizing written in the file.
+    /// `pretrain_steps`) and the fine-tuning steps of every cell (`epochs × epoch_steps`, or
+    /// `epochs` when `epoch_steps` is unset; see [`SweepConfig::scaled_train`]). 1 = the sizing
+    /// written in the file.
     #[serde(default = "default_budget")]
     pub budget: f64,
 }
@@ -156,18 +157,28 @@ impl SweepConfig {
         Ok(())
     }
 
-    /// The training settings of every cell, with the budget applied: `epoch_steps` scaled when
-    /// set, else `epochs` (default 10).
+    /// The training settings of every cell, with the budget applied to its optimizer steps.
+    ///
+    /// With `epoch_steps` set, the total `epochs × epoch_steps` is scaled by growing the epochs
+    /// (`⌈epochs × budget⌉`, at least 1) and setting the steps per epoch so the product is the
+    /// scaled total: the steps per epoch never exceed the file's, so a large budget is never
+    /// swallowed by the trainer's cap of one pass over the training split per epoch, and every
+    /// epoch draws a fresh seeded subset of it. A budget below `1 / epochs` shortens the one
+    /// epoch instead. Without `epoch_steps` (full passes) the epochs scale (default 10), never
+    /// below one.
     pub fn scaled_train(&self) -> ExperimentConfig {
         let mut t = self.train.clone();
+        let epochs = t
+            .epochs
+            .unwrap_or(crate::config::experiment::DEFAULT_EPOCHS) as u64;
         match t.epoch_steps {
-            Some(steps) => t.epoch_steps = Some(scaled(steps, self.budget)),
-            None => {
-                let epochs = t
-                    .epochs
-                    .unwrap_or(crate::config::experiment::DEFAULT_EPOCHS);
-                t.epochs = Some(scaled(epochs as u64, self.budget) as usize);
+            Some(steps) => {
+                let total = epochs as f64 * steps as f64 * self.budget;
+                let new_epochs = ((epochs as f64 * self.budget).ceil() as u64).max(1);
+                t.epochs = Some(new_epochs as usize);
+                t.epoch_steps = Some(((total / new_epochs as f64).round() as u64).max(1));
             }
+            None => t.epochs = Some(scaled(epochs, self.budget) as usize),
         }
         t
     }
@@ -419,8 +430,25 @@ pub(crate) mod tests {
         assert_eq!(c.scaled_train(), c.train);
         c.budget = 2.5;
         c.validate().unwrap();
-        assert_eq!(c.scaled_train().epoch_steps, Some(150));
+        // 1 epoch × 60 steps × 2.5 = 150 steps: 3 epochs of 50 (never more per epoch than
+        // the file's 60, which the trainer would cap at one pass over the split).
+        assert_eq!(c.scaled_train().epochs, Some(3));
+        assert_eq!(c.scaled_train().epoch_steps, Some(50));
+        // The GPU scale of the README: 200 × (1 × 60) = 200 epochs of 60 steps.
+        c.budget = 200.0;
+        assert_eq!(c.scaled_train().epochs, Some(200));
+        assert_eq!(c.scaled_train().epoch_steps, Some(60));
+        // Below one epoch's worth, the one epoch gets shorter.
+        c.budget = 0.5;
         assert_eq!(c.scaled_train().epochs, Some(1));
+        assert_eq!(c.scaled_train().epoch_steps, Some(30));
+        // Several epochs in the file: 4 × 60 × 1.5 = 360 = 6 epochs of 60.
+        c.train.epochs = Some(4);
+        c.budget = 1.5;
+        assert_eq!(c.scaled_train().epochs, Some(6));
+        assert_eq!(c.scaled_train().epoch_steps, Some(60));
+        c.train.epochs = Some(1);
+        c.budget = 2.5;
         assert_eq!(
             c.pretrain_budget_flags(&c.tokenizers[0]),
             ["--bases", "1250000"]
