@@ -408,8 +408,8 @@ pub struct SweepArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Scale the config's compute: multiplies its `budget` (pretraining bases or steps, and
-    /// fine-tuning steps per epoch, or epochs). Use a new --out for a new budget: finished
-    /// runs are skipped whatever their budget.
+    /// each cell's fine-tuning steps, epochs × epoch_steps, by growing the epochs). Use a new
+    /// --out for a new budget: finished runs are skipped whatever their budget.
     #[arg(long)]
     pub budget: Option<f64>,
     #[command(flatten)]
