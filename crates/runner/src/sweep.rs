@@ -173,8 +173,9 @@ impl SweepConfig {
             .unwrap_or(crate::config::experiment::DEFAULT_EPOCHS) as u64;
         match t.epoch_steps {
             Some(steps) => {
-                let total = epochs as f64 * steps as f64 * self.budget;
-                let new_epochs = ((epochs as f64 * self.budget).ceil() as u64).max(1);
+                let scaled_epochs = epochs as f64 * self.budget;
+                let new_epochs = (scaled_epochs.ceil() as u64).max(1);
+                let total = scaled_epochs * steps as f64;
                 t.epochs = Some(new_epochs as usize);
                 t.epoch_steps = Some(((total / new_epochs as f64).round() as u64).max(1));
             }
